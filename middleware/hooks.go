@@ -1,0 +1,43 @@
+package middleware
+
+import (
+	"github.com/durablectx/durable/ctxstate"
+)
+
+// combineHooks fans hooks out, each isolated from the others' panics. It
+// returns nil when there is nothing to call, so the hot path stays free.
+func combineHooks(hs []*ctxstate.Hooks) *ctxstate.Hooks {
+	if len(hs) == 0 {
+		return nil
+	}
+	var c ctxstate.Hooks
+	c.InvocationStart = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.InvocationInfo) { return h.InvocationStart })
+	c.InvocationEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.InvocationInfo) { return h.InvocationEnd })
+	c.OperationStart = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.OperationStart })
+	c.OperationEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.OperationEnd })
+	c.AttemptStart = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.AttemptStart })
+	c.AttemptEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.AttemptEnd })
+	return &c
+}
+
+func fanOut[I any](hs []*ctxstate.Hooks, pick func(*ctxstate.Hooks) func(I)) func(I) {
+	var fns []func(I)
+	for _, h := range hs {
+		if f := pick(h); f != nil {
+			fns = append(fns, f)
+		}
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	return func(info I) {
+		for _, f := range fns {
+			safeCall(f, info)
+		}
+	}
+}
+
+func safeCall[I any](f func(I), info I) {
+	defer func() { _ = recover() }()
+	f(info)
+}
