@@ -148,6 +148,10 @@ func typeName(t reflect.Type) string {
 
 // errorObjectFor builds the recorded form of a step function's error.
 func errorObjectFor(err error) types.ErrorObject {
+	var rec interface{ ErrorObject() types.ErrorObject }
+	if errors.As(err, &rec) {
+		return rec.ErrorObject()
+	}
 	var data string
 	var stack []string
 	var pe *PanicError

@@ -40,10 +40,17 @@ func AtMostOnce() StepOption {
 	return stepOptionFunc(func(c *stepConfig) { c.atMostOnce = true })
 }
 
-// WithSerdes sets how the step's result is recorded; the default is [JSON].
-func WithSerdes(s Serdes) StepOption {
-	return stepOptionFunc(func(c *stepConfig) { c.serdes = s })
-}
+// WithSerdes sets how an operation's result is recorded; the default is
+// [JSON]. It applies to [Step], [Child] and the other operations that record
+// a result.
+func WithSerdes(s Serdes) SerdesOption { return SerdesOption{s} }
+
+// SerdesOption is the option [WithSerdes] returns; it configures any
+// operation that records a result.
+type SerdesOption struct{ s Serdes }
+
+func (o SerdesOption) applyStep(c *stepConfig)   { c.serdes = o.s }
+func (o SerdesOption) applyChild(c *childConfig) { c.serdes = o.s }
 
 // Step runs fn once and records its result, so that later invocations return
 // the recorded result without running fn again. It is the unit of work of a
@@ -291,3 +298,12 @@ func validateName(what, name string) error {
 	return nil
 }
 
+
+// ExecutionARN returns the ARN of the durable execution ctx belongs to, or
+// "" when ctx carries none.
+func ExecutionARN(ctx context.Context) string {
+	if f, ok := ctxstate.FromContext(ctx); ok {
+		return f.Execution().ARN()
+	}
+	return ""
+}

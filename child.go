@@ -1,0 +1,209 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/durablectx/durable/checkpointer"
+	"github.com/durablectx/durable/ctxstate"
+)
+
+// ChildOption configures [Child].
+type ChildOption interface{ applyChild(*childConfig) }
+
+type childConfig struct {
+	serdes  Serdes
+	subType string
+	// summary replaces a result too large to record (over [ChildResultLimit]);
+	// nil records "" and rebuilds the result by replaying the children.
+	summary func(result any) string
+}
+
+// ChildResultLimit is the largest child-context result recorded as it is
+// (256 KiB). A larger result is not recorded: the context is marked
+// ReplayChildren and replay runs its function again, rebuilding the result
+// from the recorded results of the operations inside it.
+const ChildResultLimit = 256 * 1024
+
+// ChildError is the error of a child context whose function failed. It
+// records the function's error like a [*StepError]; Unwrap returns the
+// function's error on the invocation that ran it, or an error rebuilt from
+// the record when its type was registered with [RegisterError].
+type ChildError struct {
+	Name         string
+	OperationID  string
+	ErrorType    string
+	ErrorMessage string
+	ErrorData    string
+	StackTrace   []string
+	cause        error
+}
+
+func (e *ChildError) Error() string {
+	return fmt.Sprintf("durable: child context %q failed: %s", e.Name, e.ErrorMessage)
+}
+
+// Unwrap returns the function's error, when it is known.
+func (e *ChildError) Unwrap() error { return e.cause }
+
+// ErrorObject returns the error as recorded on the wire.
+func (e *ChildError) ErrorObject() types.ErrorObject {
+	return errorObjectOf(e.ErrorType, e.ErrorMessage, e.ErrorData, e.StackTrace)
+}
+
+// Child runs fn in a child context: its durable operations are grouped under
+// one CONTEXT operation, and once fn has returned, later invocations return
+// the recorded result without running fn or replaying its operations. Use
+// it to give a part of a workflow a name, to group the operations of a
+// helper, or to make a group of operations one unit for [Retry].
+//
+// An empty name is replaced by the name of fn's Go function, so the history
+// always names the context.
+func Child[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error), opts ...ChildOption) (T, error) {
+	var zero T
+	f, err := frameOf(ctx)
+	if err != nil {
+		return zero, err
+	}
+	cfg := childConfig{serdes: JSON, subType: "RunInChildContext"}
+	for _, o := range opts {
+		o.applyChild(&cfg)
+	}
+	if name == "" {
+		name = funcName(fn)
+	}
+	if err := validateName("child context", name); err != nil {
+		return zero, err
+	}
+	op, err := f.Begin(types.OperationTypeContext, cfg.subType, name)
+	if err != nil {
+		return zero, err
+	}
+	defer op.End()
+	return runChild(ctx, op, &cfg, fn)
+}
+
+// runChild runs the context operation op, claimed by the caller.
+func runChild[T any](ctx context.Context, op *ctxstate.Op, cfg *childConfig, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	exec := op.Frame.Execution()
+	child := op.Frame.Child(op)
+	cctx := ctxstate.NewContext(ctx, child)
+	if rec := op.Recorded; rec != nil {
+		startHook(exec, op, true)
+		switch rec.Status {
+		case types.OperationStatusSucceeded:
+			if d := rec.ContextDetails; d != nil && d.ReplayChildren != nil && *d.ReplayChildren {
+				// The result was too large to record: rebuild it from the children.
+				v, err := fn(cctx)
+				endHook(exec, op, rec.Status, 0, true, err)
+				return v, err
+			}
+			var data string
+			if rec.ContextDetails != nil {
+				data = deref(rec.ContextDetails.Result)
+			}
+			v, err := decode[T](cfg.serdes, "child context", op.Name, data)
+			endHook(exec, op, rec.Status, 0, true, err)
+			return v, err
+		case types.OperationStatusFailed, types.OperationStatusCancelled, types.OperationStatusTimedOut, types.OperationStatusStopped:
+			var obj *types.ErrorObject
+			if rec.ContextDetails != nil {
+				obj = rec.ContextDetails.Error
+			}
+			err := childErrorFrom(obj, op, nil)
+			endHook(exec, op, rec.Status, 0, true, err)
+			return zero, err
+		}
+		// STARTED: an earlier invocation began it; carry on inside.
+	} else {
+		startHook(exec, op, false)
+		exec.Checkpoint(update(op, types.OperationActionStart))
+	}
+
+	v, err := fn(cctx)
+	if err != nil {
+		if errors.Is(err, ErrSuspended) || (exec.Suspended() && ctx.Err() != nil) || exec.Fatal() != nil {
+			return zero, err
+		}
+		obj := errorObjectFor(err)
+		u := update(op, types.OperationActionFail)
+		u.Error = &obj
+		if err := exec.CheckpointSync(u); err != nil {
+			return zero, err
+		}
+		cerr := childErrorFrom(&obj, op, err)
+		endHook(exec, op, types.OperationStatusFailed, 0, false, cerr)
+		return zero, cerr
+	}
+	payload, err := cfg.serdes.Serialize(v)
+	if err != nil {
+		return zero, fmt.Errorf("durable: cannot serialize the result of child context %q: %w", op.Name, err)
+	}
+	u := update(op, types.OperationActionSucceed)
+	if len(payload) > ChildResultLimit {
+		summary := ""
+		if cfg.summary != nil {
+			summary = cfg.summary(v)
+		}
+		u.Payload = &summary
+		u.ContextOptions = &types.ContextOptions{ReplayChildren: boolptr(true)}
+	} else {
+		u.Payload = &payload
+	}
+	t := exec.Checkpoint(u)
+	if exec.Mode() == checkpointer.Sync {
+		if err := exec.Await(t); err != nil {
+			return zero, err
+		}
+	}
+	if len(payload) > ChildResultLimit {
+		endHook(exec, op, types.OperationStatusSucceeded, 0, false, nil)
+		return v, nil
+	}
+	out, err := decode[T](cfg.serdes, "child context", op.Name, payload)
+	endHook(exec, op, types.OperationStatusSucceeded, 0, false, err)
+	return out, err
+}
+
+func childErrorFrom(obj *types.ErrorObject, op *ctxstate.Op, cause error) *ChildError {
+	e := &ChildError{Name: op.Name, OperationID: op.ID, cause: cause}
+	if obj != nil {
+		e.ErrorType = deref(obj.ErrorType)
+		e.ErrorMessage = deref(obj.ErrorMessage)
+		e.ErrorData = deref(obj.ErrorData)
+		e.StackTrace = obj.StackTrace
+	}
+	if e.cause == nil {
+		e.cause = rebuildError(e.ErrorType, e.ErrorData)
+	}
+	return e
+}
+
+func startHook(exec *ctxstate.Execution, op *ctxstate.Op, replaying bool) {
+	if h := exec.Hooks(); h != nil && h.OperationStart != nil {
+		h.OperationStart(opInfo(exec, op, replaying, 0))
+	}
+}
+
+// funcName names a function after its Go symbol, without the package path:
+// "orders.reserve", "main.handler.func1".
+func funcName(fn any) string {
+	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return "child"
+	}
+	name := f.Name()
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+func boolptr(b bool) *bool { return &b }
