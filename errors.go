@@ -82,7 +82,9 @@ type PanicError struct {
 	Stack string
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("durable: step function panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("durable: step function panicked: %v", e.Value)
+}
 
 // StepInterruptedError is the error of an at-most-once step found started
 // but not finished: the invocation that ran it ended mid-step, so whether its

@@ -142,4 +142,3 @@ func reserve(ctx context.Context) (string, error) {
 type lambdaFunc func(context.Context, []byte) ([]byte, error)
 
 func (f lambdaFunc) Invoke(ctx context.Context, p []byte) ([]byte, error) { return f(ctx, p) }
-

@@ -298,7 +298,6 @@ func validateName(what, name string) error {
 	return nil
 }
 
-
 // ExecutionARN returns the ARN of the durable execution ctx belongs to, or
 // "" when ctx carries none.
 func ExecutionARN(ctx context.Context) string {

@@ -362,7 +362,9 @@ type declinedError struct {
 	Amount int    `json:"amount"`
 }
 
-func (e *declinedError) Error() string { return fmt.Sprintf("card declined (%s) for %d", e.Code, e.Amount) }
+func (e *declinedError) Error() string {
+	return fmt.Sprintf("card declined (%s) for %d", e.Code, e.Amount)
+}
 
 func init() { durable.RegisterError[*declinedError]() }
 
