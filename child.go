@@ -23,6 +23,10 @@ type childConfig struct {
 	// summary replaces a result too large to record (over [ChildResultLimit]);
 	// nil records "" and rebuilds the result by replaying the children.
 	summary func(result any) string
+	// lazy queues the SUCCEED or FAIL without awaiting it: the outcome is
+	// rebuilt from the children if it is lost, and leaves with the next
+	// call (Go, Map and Parallel branches, Retry attempts).
+	lazy bool
 }
 
 // ChildResultLimit is the largest child-context result recorded as it is
@@ -101,7 +105,7 @@ func runChild[T any](ctx context.Context, op *ctxstate.Op, cfg *childConfig, fn 
 		case types.OperationStatusSucceeded:
 			if d := rec.ContextDetails; d != nil && d.ReplayChildren != nil && *d.ReplayChildren {
 				// The result was too large to record: rebuild it from the children.
-				v, err := fn(cctx)
+				v, err := callFunction(cctx, exec, op, true, fn)
 				endHook(exec, op, rec.Status, 0, true, err)
 				return v, err
 			}
@@ -127,7 +131,7 @@ func runChild[T any](ctx context.Context, op *ctxstate.Op, cfg *childConfig, fn 
 		exec.Checkpoint(update(op, types.OperationActionStart))
 	}
 
-	v, err := fn(cctx)
+	v, err := callFunction(cctx, exec, op, op.Recorded != nil, fn)
 	if err != nil {
 		if errors.Is(err, ErrSuspended) || (exec.Suspended() && ctx.Err() != nil) || exec.Fatal() != nil {
 			return zero, err
@@ -135,7 +139,9 @@ func runChild[T any](ctx context.Context, op *ctxstate.Op, cfg *childConfig, fn 
 		obj := errorObjectFor(err)
 		u := update(op, types.OperationActionFail)
 		u.Error = &obj
-		if err := exec.CheckpointSync(u); err != nil {
+		if cfg.lazy {
+			exec.Checkpoint(u)
+		} else if err := exec.CheckpointSync(u); err != nil {
 			return zero, err
 		}
 		cerr := childErrorFrom(&obj, op, err)
@@ -158,7 +164,7 @@ func runChild[T any](ctx context.Context, op *ctxstate.Op, cfg *childConfig, fn 
 		u.Payload = &payload
 	}
 	t := exec.Checkpoint(u)
-	if exec.Mode() == checkpointer.Sync {
+	if exec.Mode() == checkpointer.Sync && !cfg.lazy {
 		if err := exec.Await(t); err != nil {
 			return zero, err
 		}
@@ -190,6 +196,26 @@ func startHook(exec *ctxstate.Execution, op *ctxstate.Op, replaying bool) {
 	if h := exec.Hooks(); h != nil && h.OperationStart != nil {
 		h.OperationStart(opInfo(exec, op, replaying, 0))
 	}
+}
+
+// callFunction runs the function of the context operation op between the
+// FunctionStart and FunctionEnd hooks.
+func callFunction[T any](ctx context.Context, exec *ctxstate.Execution, op *ctxstate.Op, replaying bool, fn func(context.Context) (T, error)) (T, error) {
+	h := exec.Hooks()
+	if h == nil || (h.FunctionStart == nil && h.FunctionEnd == nil) {
+		return fn(ctx)
+	}
+	if h.FunctionStart != nil {
+		h.FunctionStart(opInfo(exec, op, replaying, 0))
+	}
+	v, err := fn(ctx)
+	if h.FunctionEnd != nil {
+		info := opInfo(exec, op, replaying, 0)
+		info.End = exec.Now()
+		info.Err = err
+		h.FunctionEnd(info)
+	}
+	return v, err
 }
 
 // funcName names a function after its Go symbol, without the package path:

@@ -171,6 +171,9 @@ func runStep[T any](ctx context.Context, op *ctxstate.Op, cfg *stepConfig, fn fu
 	if hooks != nil && hooks.AttemptStart != nil {
 		hooks.AttemptStart(opInfo(exec, op, false, attempt))
 	}
+	if hooks != nil && hooks.AttemptContext != nil {
+		sctx = hooks.AttemptContext(sctx, opInfo(exec, op, false, attempt))
+	}
 	v, err := callStep(sctx, fn)
 	if hooks != nil && hooks.AttemptEnd != nil {
 		info := opInfo(exec, op, false, attempt)
@@ -266,22 +269,46 @@ func update(op *ctxstate.Op, action types.OperationAction) types.OperationUpdate
 
 func int32ptr(v int32) *int32 { return &v }
 
+// opInfo describes op to hooks. Start is the operation's recorded start
+// when the service has one, else now.
 func opInfo(exec *ctxstate.Execution, op *ctxstate.Op, replaying bool, attempt int) ctxstate.OperationInfo {
-	return ctxstate.OperationInfo{
+	info := ctxstate.OperationInfo{
 		ExecutionARN: exec.ARN(), ID: op.ID, ParentID: op.ParentID, Name: op.Name,
-		Type: op.Type, SubType: op.SubType, Replaying: replaying, Attempt: attempt, Start: exec.Now(),
+		Type: op.Type, SubType: op.SubType, Replaying: replaying, Attempt: attempt,
 	}
+	rec := op.Recorded
+	if rec == nil || rec.StartTimestamp == nil {
+		rec = op.Refresh()
+	}
+	if rec != nil && rec.StartTimestamp != nil {
+		info.Start = *rec.StartTimestamp
+	} else {
+		info.Start = exec.Now()
+	}
+	return info
 }
 
+// endHook reports the end of op's work in this invocation. A replayed
+// outcome is reported only by the first invocation to see it: when the
+// service completed the operation while the execution was suspended.
 func endHook(exec *ctxstate.Execution, op *ctxstate.Op, status types.OperationStatus, attempt int, replaying bool, err error) {
 	h := exec.Hooks()
 	if h == nil || h.OperationEnd == nil {
 		return
 	}
+	if replaying && !exec.Resumed(op.ID) {
+		return
+	}
 	info := opInfo(exec, op, replaying, attempt)
 	info.Status = status
 	info.Err = err
-	info.End = info.Start
+	info.End = exec.Now()
+	if rec := op.Recorded; replaying && rec != nil && rec.EndTimestamp != nil {
+		info.End = *rec.EndTimestamp
+	}
+	if info.End.Before(info.Start) {
+		info.Start = info.End
+	}
 	h.OperationEnd(info)
 }
 

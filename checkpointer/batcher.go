@@ -198,7 +198,9 @@ func (b *Batcher) Enqueue(u types.OperationUpdate) *Ticket {
 				b.poke()
 			}
 		}
-	} else if len(b.queue) == cap(b.queue) && b.head > 0 {
+	} else if len(b.queue) == cap(b.queue) && b.head >= len(b.queue)/2 {
+		// Reuse the space of sent updates rather than grow; moving at most
+		// as many entries as were sent keeps this amortized O(1).
 		n := copy(b.queue, b.queue[b.head:])
 		clear(b.queue[n:])
 		b.queue, b.head = b.queue[:n], 0
@@ -381,7 +383,7 @@ func (b *Batcher) stop(err error) {
 // update, which must be last. Call it with b.mu held.
 func (b *Batcher) take() []types.OperationUpdate {
 	q := b.queue[b.head:]
-	size := callOverhead + len(*b.token)
+	size := callOverhead + stringSize(*b.token)
 	clear(b.ids)
 	n := 0
 	for n < len(q) && n < b.maxUpdates {
@@ -437,13 +439,14 @@ func (b *Batcher) admit(u *types.OperationUpdate) bool {
 
 // send makes one call, with retries, and releases its tickets.
 func (b *Batcher) send(batch []types.OperationUpdate) {
-	in := &lambda.CheckpointDurableExecutionInput{
+	r := &request{in: lambda.CheckpointDurableExecutionInput{
 		DurableExecutionArn: &b.arn,
 		CheckpointToken:     b.token,
-		ClientToken:         newClientToken(),
 		Updates:             batch,
-	}
-	out, calls, err := b.checkpoint(in)
+	}}
+	r.clientToken = newClientToken()
+	r.in.ClientToken = &r.clientToken
+	out, calls, err := b.checkpoint(&r.in)
 	var token *string
 	if err == nil {
 		token = out.CheckpointToken
@@ -511,8 +514,14 @@ func (b *Batcher) deliver(st *types.CheckpointUpdatedExecutionState, token *stri
 	return nil
 }
 
+// request holds a call's input and its idempotency token in one allocation.
+type request struct {
+	in          lambda.CheckpointDurableExecutionInput
+	clientToken string
+}
+
 // newClientToken returns a random UUIDv4 for a call's idempotency token.
-func newClientToken() *string {
+func newClientToken() string {
 	var r [16]byte
 	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
 	r[6] = r[6]&0x0f | 0x40
@@ -527,6 +536,5 @@ func newClientToken() *string {
 	hex.Encode(s[19:23], r[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], r[10:])
-	t := string(s[:])
-	return &t
+	return string(s[:])
 }

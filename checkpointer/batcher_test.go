@@ -493,16 +493,27 @@ func BenchmarkEnqueueWait(b *testing.B) {
 }
 
 // BenchmarkEnqueuePipelined is a stream of quick steps in Pipelined mode:
-// nothing is awaited until the end.
+// nothing is awaited but a Flush every 100 steps.
 func BenchmarkEnqueuePipelined(b *testing.B) {
 	api := &instantAPI{}
 	bt := checkpointer.New(context.Background(), checkpointer.Config{API: api, ExecutionARN: testARN, Token: "t"})
 	defer bt.Close()
-	start, succeed := step("s", types.OperationActionStart), step("s", types.OperationActionSucceed)
+	// Distinct Ids, so that only the caps and the linger cut calls.
+	var starts, succeeds [1024]types.OperationUpdate
+	for i := range starts {
+		id := fmt.Sprint("s", i)
+		starts[i], succeeds[i] = step(id, types.OperationActionStart), step(id, types.OperationActionSucceed)
+	}
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
-		bt.Enqueue(start)
-		bt.Enqueue(succeed)
+		bt.Enqueue(starts[i%len(starts)])
+		bt.Enqueue(succeeds[i%len(starts)])
+		if i++; i%100 == 0 {
+			if err := bt.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	if err := bt.Flush(context.Background()); err != nil {
 		b.Fatal(err)

@@ -15,7 +15,8 @@ const (
 	// numberOverhead covers a member holding an int32 or a bool.
 	numberOverhead = fieldOverhead + 11
 	// callOverhead covers the request body around the updates: the
-	// CheckpointToken and ClientToken members and the Updates brackets.
+	// ClientToken member, the CheckpointToken key (its value is counted
+	// apart) and the Updates brackets.
 	callOverhead = 128
 )
 
@@ -25,8 +26,8 @@ var escapedLen = func() (t [utf8.RuneSelf]uint8) {
 		switch {
 		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
 			t[c] = 2
-		case c < 0x20:
-			t[c] = 6 // \u00XX
+		case c < 0x20 || c == 0x7f:
+			t[c] = 6 // \u00XX; the SDK escapes DEL too
 		default:
 			t[c] = 1
 		}

@@ -30,6 +30,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Hooks are the lifecycle callbacks; nil means none.
 	Hooks *Hooks
+	// UpdatedOperationIDs are the operations the service changed while the
+	// execution was suspended (the envelope's UpdatedOperationIds); nil
+	// when the service did not say.
+	UpdatedOperationIDs []string
 	// Now is the clock used for timestamps handed to hooks; nil means time.Now.
 	Now func() time.Time
 }
@@ -51,14 +55,21 @@ type Execution struct {
 
 	mu       sync.RWMutex
 	ops      map[string]*types.Operation
-	recorded map[string]struct{} // ids present when the invocation started
+	recorded map[string]*types.Operation // the history the invocation started with; read-only after New
 	execOp   *types.Operation
+
+	updated      []string // UpdatedOperationIds; nil when unknown
+	resumedOnce  sync.Once
+	resumed      map[string]struct{}
+	lastActivity time.Time
 
 	suspended atomic.Bool
 	fatalMu   sync.Mutex
 	fatal     error
 	wg        sync.WaitGroup
 	root      *Frame
+	branches  branches
+	settled   atomic.Bool // Settle was called: the root branch is done
 }
 
 // New starts the execution state of one invocation. ctx is the invocation's
@@ -73,7 +84,8 @@ func New(ctx context.Context, cfg Config) *Execution {
 		now:      cfg.Now,
 		base:     ctx,
 		ops:      make(map[string]*types.Operation, len(cfg.Operations)),
-		recorded: make(map[string]struct{}, len(cfg.Operations)),
+		recorded: make(map[string]*types.Operation, len(cfg.Operations)),
+		updated:  cfg.UpdatedOperationIDs,
 	}
 	if e.logger == nil {
 		e.logger = slog.Default()
@@ -91,7 +103,7 @@ func New(ctx context.Context, cfg Config) *Execution {
 			continue
 		}
 		e.ops[*op.Id] = op
-		e.recorded[*op.Id] = struct{}{}
+		e.recorded[*op.Id] = op
 	}
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
 	e.batcher = checkpointer.New(ctx, checkpointer.Config{
@@ -102,6 +114,7 @@ func New(ctx context.Context, cfg Config) *Execution {
 		OnState:      e.merge,
 	})
 	e.root = &Frame{exec: e}
+	e.branches.init(cfg.Linger)
 	return e
 }
 
@@ -151,20 +164,146 @@ func (e *Execution) wasRecorded(id string) bool {
 	return ok
 }
 
-// merge folds operations returned by the service into the table.
+// Recorded returns the operation with the given wire id as the history the
+// invocation started with records it, or nil. It must not be modified.
+func (e *Execution) Recorded(id string) *types.Operation { return e.recorded[id] }
+
+// OperationCount returns the number of operations known, the EXECUTION
+// operation excluded.
+func (e *Execution) OperationCount() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.ops)
+}
+
+// merge folds operations returned by the service into the table, and
+// reports the changes to the OperationChange hook.
 func (e *Execution) merge(ops []types.Operation) {
 	if len(ops) == 0 {
 		return
 	}
+	report := e.hooks != nil && e.hooks.OperationChange != nil
+	var updated []OperationInfo
+	var all map[string]OperationInfo
 	e.mu.Lock()
 	for i := range ops {
 		op := &ops[i]
 		if op.Id == nil || op.Type == types.OperationTypeExecution {
 			continue
 		}
+		if report && changed(e.ops[*op.Id], op) {
+			updated = append(updated, e.operationInfo(op))
+		}
 		e.ops[*op.Id] = op
 	}
+	if len(updated) > 0 {
+		all = make(map[string]OperationInfo, len(e.ops))
+		for id, op := range e.ops {
+			all[id] = e.operationInfo(op)
+		}
+	}
 	e.mu.Unlock()
+	if len(updated) > 0 {
+		e.hooks.OperationChange(OperationChangeInfo{ExecutionARN: e.arn, Updated: updated, Operations: all})
+	}
+}
+
+// changed reports whether next differs from prev in what hooks report.
+func changed(prev, next *types.Operation) bool {
+	if prev == nil {
+		return true
+	}
+	return prev.Status != next.Status || attemptOf(prev) != attemptOf(next)
+}
+
+func attemptOf(op *types.Operation) int {
+	if op.StepDetails == nil {
+		return 0
+	}
+	return int(op.StepDetails.Attempt)
+}
+
+// operationInfo describes a recorded operation.
+func (e *Execution) operationInfo(op *types.Operation) OperationInfo {
+	info := OperationInfo{
+		ExecutionARN: e.arn, ID: deref(op.Id), ParentID: deref(op.ParentId), Name: deref(op.Name),
+		Type: op.Type, SubType: deref(op.SubType), Status: op.Status, Replaying: e.wasRecorded(deref(op.Id)),
+		Attempt: attemptOf(op),
+	}
+	if op.StartTimestamp != nil {
+		info.Start = *op.StartTimestamp
+	}
+	if op.EndTimestamp != nil {
+		info.End = *op.EndTimestamp
+	}
+	var res *string
+	var obj *types.ErrorObject
+	switch {
+	case op.StepDetails != nil:
+		res, obj = op.StepDetails.Result, op.StepDetails.Error
+	case op.ContextDetails != nil:
+		res, obj = op.ContextDetails.Result, op.ContextDetails.Error
+	case op.CallbackDetails != nil:
+		res, obj = op.CallbackDetails.Result, op.CallbackDetails.Error
+	case op.ChainedInvokeDetails != nil:
+		res, obj = op.ChainedInvokeDetails.Result, op.ChainedInvokeDetails.Error
+	}
+	info.Result = deref(res)
+	if obj != nil {
+		info.Err = recordedError{obj}
+	}
+	return info
+}
+
+// recordedError is an operation error as the history records it.
+type recordedError struct{ obj *types.ErrorObject }
+
+func (r recordedError) Error() string {
+	if t := deref(r.obj.ErrorType); t != "" {
+		return t + ": " + deref(r.obj.ErrorMessage)
+	}
+	return deref(r.obj.ErrorMessage)
+}
+
+// Resumed reports whether the operation with the given id is one the
+// service completed while the execution was suspended, so that this
+// invocation is the first to see its outcome: a wait that elapsed, a
+// callback answered or timed out, a chained invoke that returned. The
+// envelope's UpdatedOperationIds decide when the service sends them;
+// otherwise an operation counts as resumed when no operation started after
+// it completed (an invocation that ran after its completion would have).
+// Operations the function completes itself (steps, contexts) never are.
+func (e *Execution) Resumed(id string) bool {
+	op := e.recorded[id]
+	if op == nil || !IsTerminal(op.Status) {
+		return false
+	}
+	switch op.Type {
+	case types.OperationTypeWait, types.OperationTypeCallback, types.OperationTypeChainedInvoke:
+	default:
+		return false
+	}
+	e.resumedOnce.Do(e.indexResumed)
+	if e.updated != nil {
+		_, ok := e.resumed[id]
+		return ok
+	}
+	return op.EndTimestamp == nil || !op.EndTimestamp.Before(e.lastActivity)
+}
+
+func (e *Execution) indexResumed() {
+	if e.updated != nil {
+		e.resumed = make(map[string]struct{}, len(e.updated))
+		for _, id := range e.updated {
+			e.resumed[id] = struct{}{}
+		}
+		return
+	}
+	for _, op := range e.recorded {
+		if op.StartTimestamp != nil && op.StartTimestamp.After(e.lastActivity) {
+			e.lastActivity = *op.StartTimestamp
+		}
+	}
 }
 
 // Checkpoint queues an update; it leaves in order with the next call.
@@ -180,7 +319,13 @@ func (e *Execution) CheckpointSync(u types.OperationUpdate) error {
 // Await waits until the ticket's update is durable. It is bounded by the
 // invocation's context, not by suspension: work finished before suspension
 // is still recorded.
+//
+// Waiting makes the queued updates leave at once. When other branches are
+// running durable code (see [Execution.Go]), Await first waits, at most the
+// linger, until every one of them is waiting too, so that concurrent
+// branches share one call instead of sending one each.
 func (e *Execution) Await(t *checkpointer.Ticket) error {
+	e.park()
 	if err := t.Wait(e.base); err != nil {
 		return e.checkpointFailed(err)
 	}
@@ -244,21 +389,163 @@ func (e *Execution) Fatal() error {
 	return e.fatal
 }
 
-// Go runs fn on a goroutine the execution waits for in Settle.
+// Go runs fn on a goroutine the execution waits for in Settle. The
+// goroutine is a branch: it counts as running durable code from the call
+// until fn returns, except while it blocks in [Waiter.Wait].
 func (e *Execution) Go(fn func()) {
 	e.wg.Add(1)
+	e.branches.busy()
 	go func() {
 		defer e.wg.Done()
+		defer e.branches.idle()
 		fn()
 	}()
 }
 
-// Settle waits until every goroutine started with Go has returned.
-func (e *Execution) Settle() { e.wg.Wait() }
+// Settle waits until every goroutine started with Go has returned. The
+// caller is the handler's goroutine, whose durable code is over: from now
+// on it holds back no branch's checkpoint.
+func (e *Execution) Settle() {
+	if e.settled.CompareAndSwap(false, true) {
+		e.branches.idle()
+	}
+	e.wg.Wait()
+}
 
 // Close cancels the execution's context and stops the checkpointer. Flush
 // first: queued updates are not sent by Close.
 func (e *Execution) Close() {
 	e.cancel(context.Canceled)
 	e.batcher.Close()
+}
+
+// defaultPark is how long an awaiting branch waits for the others when the
+// configuration sets no linger: the checkpointer's default linger.
+const defaultPark = 5 * time.Millisecond
+
+// branches counts the branches of an invocation that run durable code, so
+// that an urgent flush can wait for company. A branch is the handler's
+// goroutine (until Settle) or a goroutine started with Execution.Go; it is
+// idle while it blocks in Waiter.Wait on other branches.
+//
+// In Sync mode every finished step awaits its SUCCEED. With ten branches
+// each finishing a quick step, the first await would flush its own updates
+// alone and the other nine the next call. Instead an awaiting branch parks
+// until every active branch is parked (or the linger passes, so that a
+// branch running a long step delays the others by at most that much), and
+// then all of them flush together: one call for the round.
+type branches struct {
+	parkFor time.Duration // <= 0: never park
+
+	mu      sync.Mutex
+	active  int           // branches running durable code
+	parked  int           // branches waiting in park for the others
+	release chan struct{} // closed to let the parked branches flush
+}
+
+func (b *branches) init(linger time.Duration) {
+	b.parkFor = linger
+	if linger == 0 {
+		b.parkFor = defaultPark
+	}
+	b.active = 1 // the handler's goroutine
+	b.release = make(chan struct{})
+}
+
+func (b *branches) busy() {
+	b.mu.Lock()
+	b.active++
+	b.mu.Unlock()
+}
+
+func (b *branches) idle() {
+	b.mu.Lock()
+	b.active--
+	if b.parked > 0 && b.parked >= b.active {
+		b.releaseLocked()
+	}
+	b.mu.Unlock()
+}
+
+func (b *branches) releaseLocked() {
+	close(b.release)
+	b.release = make(chan struct{})
+	b.parked = 0
+}
+
+// park holds the calling branch back until every active branch is parked,
+// the linger has passed, or the execution's context is done.
+func (e *Execution) park() {
+	b := &e.branches
+	if b.parkFor <= 0 {
+		return
+	}
+	b.mu.Lock()
+	b.parked++
+	if b.parked >= b.active {
+		b.releaseLocked()
+		b.mu.Unlock()
+		return
+	}
+	ch := b.release
+	b.mu.Unlock()
+	timer := time.NewTimer(b.parkFor)
+	defer timer.Stop()
+	select {
+	case <-ch:
+		return
+	case <-timer.C:
+	case <-e.ctx.Done():
+	}
+	b.mu.Lock()
+	if b.release == ch {
+		b.releaseLocked()
+	}
+	b.mu.Unlock()
+}
+
+// Waiter blocks a branch until another branch wakes it: a branch waiting
+// for the result of other branches (a future, a free slot in a map) does
+// not run durable code meanwhile, so it must not hold back their flushes.
+// The waker counts the woken branch as running again before it goes on
+// itself, so that no flush sees an instant when neither runs. A Waiter is
+// used once.
+type Waiter struct {
+	e     *Execution
+	ch    chan struct{}
+	woken atomic.Bool
+}
+
+// NewWaiter returns a Waiter for the calling branch. Call Wait on it
+// afterwards, even when the awaited condition turned out to hold already:
+// a Wake that came first is undone by Wait.
+func (e *Execution) NewWaiter() *Waiter {
+	return &Waiter{e: e, ch: make(chan struct{})}
+}
+
+// Wake makes Wait return. Only the first call has an effect.
+func (w *Waiter) Wake() {
+	if w.woken.CompareAndSwap(false, true) {
+		w.e.branches.busy()
+		close(w.ch)
+	}
+}
+
+// Wait blocks, counting the caller as idle, until Wake is called or a or b
+// is closed (a nil channel never is): pass ctx.Done() and
+// [Execution.Done] to unwind on cancellation and suspension. It reports
+// whether Wake was called.
+func (w *Waiter) Wait(a, b <-chan struct{}) bool {
+	w.e.branches.idle()
+	select {
+	case <-w.ch:
+		return true
+	case <-a:
+	case <-b:
+	}
+	if w.woken.CompareAndSwap(false, true) {
+		w.e.branches.busy()
+		return false
+	}
+	return true // woken meanwhile; Wake counted the caller as busy
 }

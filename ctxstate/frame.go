@@ -19,9 +19,10 @@ type Frame struct {
 	parentID string // ParentId of operations started in this frame
 	step     *StepInfo
 
-	mu   sync.Mutex
-	seq  int
-	busy bool
+	mu     sync.Mutex
+	seq    int
+	busy   bool
+	values int // replay-safe values drawn so far (NextValue)
 }
 
 // StepInfo describes the step whose function is running.
@@ -82,6 +83,17 @@ func (f *Frame) Replaying() bool {
 	next := f.seq + 1
 	f.mu.Unlock()
 	return f.exec.wasRecorded(WireID(childPath(f.path, next)))
+}
+
+// NextValue returns 1, 2, 3... on successive calls: the number of the next
+// replay-safe value (durable.UUID, durable.Rand) drawn in the frame. Values
+// need no checkpoint, so they do not claim an operation position; code that
+// replays draws them in the same order and gets the same numbers.
+func (f *Frame) NextValue() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.values++
+	return f.values
 }
 
 // Op is one operation claimed in a frame.

@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"context"
+
 	"github.com/durablectx/durable/ctxstate"
 )
 
@@ -17,7 +19,44 @@ func combineHooks(hs []*ctxstate.Hooks) *ctxstate.Hooks {
 	c.OperationEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.OperationEnd })
 	c.AttemptStart = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.AttemptStart })
 	c.AttemptEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.AttemptEnd })
+	c.FunctionStart = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.FunctionStart })
+	c.FunctionEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.FunctionEnd })
+	c.OperationChange = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationChangeInfo) { return h.OperationChange })
+	c.AttemptContext = chainContexts(hs)
 	return &c
+}
+
+// chainContexts applies every AttemptContext in order; one that panics or
+// returns nil leaves the context as it was.
+func chainContexts(hs []*ctxstate.Hooks) func(context.Context, ctxstate.OperationInfo) context.Context {
+	var fns []func(context.Context, ctxstate.OperationInfo) context.Context
+	for _, h := range hs {
+		if h.AttemptContext != nil {
+			fns = append(fns, h.AttemptContext)
+		}
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, info ctxstate.OperationInfo) context.Context {
+		for _, f := range fns {
+			ctx = safeContext(f, ctx, info)
+		}
+		return ctx
+	}
+}
+
+func safeContext(f func(context.Context, ctxstate.OperationInfo) context.Context, ctx context.Context, info ctxstate.OperationInfo) (out context.Context) {
+	out = ctx
+	defer func() {
+		if recover() != nil {
+			out = ctx
+		}
+	}()
+	if c := f(ctx, info); c != nil {
+		out = c
+	}
+	return out
 }
 
 func fanOut[I any](hs []*ctxstate.Hooks, pick func(*ctxstate.Hooks) func(I)) func(I) {

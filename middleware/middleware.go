@@ -140,18 +140,16 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	exec := ctxstate.New(ctx, ctxstate.Config{
 		API: api, ARN: env.DurableExecutionArn, Token: env.CheckpointToken,
 		Mode: h.s.mode, Linger: h.s.linger, Operations: ops, Logger: h.s.logger, Hooks: h.hooks,
+		UpdatedOperationIDs: env.UpdatedOperationIds,
 	})
 	defer exec.Close()
 
-	info := ctxstate.InvocationInfo{ExecutionARN: exec.ARN(), First: !exec.Replayed(), Start: time.Now()}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		info.RequestID = lc.AwsRequestID
-	}
-	if v, ok := ctx.Value("x-amzn-trace-id").(string); ok {
-		info.TraceHeader = v
-	}
-	if h.hooks != nil && h.hooks.InvocationStart != nil {
-		h.hooks.InvocationStart(info)
+	var info ctxstate.InvocationInfo
+	if h.hooks != nil {
+		info = invocationInfo(ctx, exec, env)
+		if h.hooks.InvocationStart != nil {
+			h.hooks.InvocationStart(info)
+		}
 	}
 
 	input := []byte("null")
@@ -165,11 +163,17 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if h.hooks != nil && h.hooks.InvocationEnd != nil {
 		info.End = time.Now()
 		info.Err = err
+		info.Operations = exec.OperationCount()
 		if out != nil {
 			info.Status = out.Status
 			if err == nil && out.Error != nil {
 				info.Err = herr
+				if info.Err == nil {
+					info.Err = exec.Fatal()
+				}
 			}
+		} else {
+			info.Status = "RETRY"
 		}
 		h.hooks.InvocationEnd(info)
 	}
@@ -177,6 +181,24 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(out)
+}
+
+// invocationInfo describes the invocation to hooks.
+func invocationInfo(ctx context.Context, exec *ctxstate.Execution, env *Envelope) ctxstate.InvocationInfo {
+	info := ctxstate.InvocationInfo{
+		ExecutionARN: exec.ARN(), First: !exec.Replayed(), Start: time.Now(), Context: ctx,
+		Operations: exec.OperationCount(), UpdatedOperationIDs: env.UpdatedOperationIds,
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		info.RequestID = lc.AwsRequestID
+	}
+	if v, ok := ctx.Value("x-amzn-trace-id").(string); ok {
+		info.TraceHeader = v
+	}
+	if op := exec.ExecutionOperation(); op != nil && op.StartTimestamp != nil {
+		info.ExecutionStart = *op.StartTimestamp
+	}
+	return info
 }
 
 // finish settles the invocation and decides its answer. A non-nil error

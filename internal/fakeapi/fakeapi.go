@@ -228,6 +228,33 @@ func (a *API) Complete(name string, result string, errObj *types.ErrorObject) er
 	return fmt.Errorf("fakeapi: no open callback or invoke named %q", name)
 }
 
+// Finish ends the open WAIT, CALLBACK or CHAINED_INVOKE operation with the
+// given name with any status, as the service does on its own: a callback
+// timing out (TIMED_OUT with ErrorType "Callback.Timeout"), a chained invoke
+// stopped, a wait cancelled. result and errObj may be nil.
+func (a *API) Finish(name string, status types.OperationStatus, result *string, errObj *types.ErrorObject) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, op := range a.ops {
+		if op.Name == nil || *op.Name != name || op.Status != types.OperationStatusStarted {
+			continue
+		}
+		switch op.Type {
+		case types.OperationTypeWait:
+		case types.OperationTypeCallback:
+			op.CallbackDetails.Result, op.CallbackDetails.Error = result, errObj
+		case types.OperationTypeChainedInvoke:
+			op.ChainedInvokeDetails.Result, op.ChainedInvokeDetails.Error = result, errObj
+		default:
+			continue
+		}
+		now := a.now
+		op.Status, op.EndTimestamp = status, &now
+		return nil
+	}
+	return fmt.Errorf("fakeapi: no open wait, callback or invoke named %q", name)
+}
+
 // Advance moves the clock to the next timer (a wait's end or a retry) and
 // fires every timer due. It reports whether any timer fired.
 func (a *API) Advance() bool {
