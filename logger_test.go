@@ -68,7 +68,9 @@ func TestReplayAwareComposesAndPassesPlainContexts(t *testing.T) {
 	if !strings.Contains(buf.String(), "plain") || !strings.Contains(buf.String(), "k=v") {
 		t.Fatalf("got %q", buf.String())
 	}
-	if _, ok := l.Handler().(interface{ Handle(context.Context, slog.Record) error }); !ok {
+	if _, ok := l.Handler().(interface {
+		Handle(context.Context, slog.Record) error
+	}); !ok {
 		t.Fatal("not a handler")
 	}
 }
