@@ -43,7 +43,7 @@ type Config struct {
 	// OnState receives the operations of every response's
 	// NewExecutionState, with the pages read when it has a NextMarker, in
 	// call order, on the flusher goroutine, before the tickets of that call
-	// are released. It must not wait on tickets or call Flush.
+	// are released. It must not wait on tickets, call Flush or call Close.
 	OnState func([]types.Operation)
 	// Backoff paces retries of throttling, server and network errors.
 	Backoff Backoff
@@ -246,27 +246,40 @@ func (b *Batcher) wait(ctx context.Context, seq uint64) error {
 		}
 	}
 	for {
-		switch {
-		case seq < b.durable:
-			b.mu.Unlock()
-			return nil
-		case b.err != nil:
-			err := b.err
+		if done, err := b.resolved(seq); done {
 			b.mu.Unlock()
 			return err
-		case b.stopped:
-			b.mu.Unlock()
-			return ErrClosed
 		}
 		progress := b.progress
 		b.mu.Unlock()
 		select {
 		case <-progress:
+			b.mu.Lock()
 		case <-ctx.Done():
+			// Prefer the outcome, when there is one, to ctx's error.
+			b.mu.Lock()
+			done, err := b.resolved(seq)
+			b.mu.Unlock()
+			if done {
+				return err
+			}
 			return ctx.Err()
 		}
-		b.mu.Lock()
 	}
+}
+
+// resolved reports whether the update with sequence number seq has an
+// outcome, and which. Call it with b.mu held.
+func (b *Batcher) resolved(seq uint64) (bool, error) {
+	switch {
+	case seq < b.durable:
+		return true, nil
+	case b.err != nil:
+		return true, b.err
+	case b.stopped:
+		return true, ErrClosed
+	}
+	return false, nil
 }
 
 // Close stops the flusher without sending what is queued and waits for it

@@ -62,5 +62,7 @@
 //
 // A response without a checkpoint token means the execution has reached a
 // terminal state; later updates fail with [ErrTerminal]. After
-// [Batcher.Close], tickets fail with [ErrClosed].
+// [Batcher.Close], tickets fail with [ErrClosed]. When the context given to
+// [Ticket.Wait] or [Batcher.Flush] ends first, they return its error as it
+// is, and the updates still leave.
 package checkpointer

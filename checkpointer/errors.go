@@ -3,6 +3,7 @@ package checkpointer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -142,7 +143,7 @@ func failure(ctx context.Context, op string, updates int, err error, c class) *E
 		return &Error{Op: op, Retryable: false, Updates: updates, Err: err}
 	}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = errors.Join(cerr, err)
+		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	return &Error{Op: op, Retryable: true, Updates: updates, Err: err}
 }

@@ -20,15 +20,14 @@ import (
 type fakeAPI struct {
 	// Set before use.
 	latency time.Duration
-	gate    chan struct{}                  // if set, each call waits for a value (or ctx)
-	entered chan struct{}                  // if set, receives a value as each call starts
-	fail    func(attempt int) error        // error for a request, before it is applied
-	lose    func(attempt int) bool         // apply the request, then fail as if the answer was lost
-	noToken bool                           // answer without a CheckpointToken
-	marker  string                         // NextMarker of every checkpoint answer
-	pages   map[string]page                // GetDurableExecutionState answers by marker
-	pageErr func(marker string) error      // error for a state request
-	onCall  func(*lambda.CheckpointDurableExecutionInput) // sees each request as it arrives
+	gate    chan struct{}             // if set, each call waits for a value (or ctx)
+	entered chan struct{}             // if set, receives a value as each call starts
+	fail    func(attempt int) error   // error for a request, before it is applied
+	lose    func(attempt int) bool    // apply the request, then fail as if the answer was lost
+	noToken bool                      // answer without a CheckpointToken
+	marker  string                    // NextMarker of every checkpoint answer
+	pages   map[string]page           // GetDurableExecutionState answers by marker
+	pageErr func(marker string) error // error for a state request
 
 	mu       sync.Mutex
 	token    int
@@ -69,9 +68,6 @@ func key(u types.OperationUpdate) string {
 func (f *fakeAPI) CheckpointDurableExecution(ctx context.Context, in *lambda.CheckpointDurableExecutionInput, _ ...func(*lambda.Options)) (*lambda.CheckpointDurableExecutionOutput, error) {
 	if f.entered != nil {
 		f.entered <- struct{}{}
-	}
-	if f.onCall != nil {
-		f.onCall(in)
 	}
 	if f.gate != nil {
 		select {

@@ -2,6 +2,7 @@ package checkpointer
 
 import (
 	"context"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -9,6 +10,9 @@ import (
 
 // statePageSize is the largest page GetDurableExecutionState serves.
 const statePageSize = 1000
+
+// errRepeatedMarker stops paging that would never end.
+var errRepeatedMarker = errors.New("the service returned the marker it was given as NextMarker; paging would not end")
 
 // FetchState reads the operations of an execution with
 // GetDurableExecutionState, page after page of up to 1000, starting at marker
@@ -50,6 +54,9 @@ func fetchState(ctx context.Context, api API, arn, token, marker string, bo Back
 		ops = append(ops, out.Operations...)
 		if out.NextMarker == nil || *out.NextMarker == "" {
 			return ops, nil
+		}
+		if *out.NextMarker == marker {
+			return ops, &Error{Op: opGetState, Err: errRepeatedMarker}
 		}
 		marker = *out.NextMarker
 	}

@@ -207,16 +207,16 @@ func (h *handler) finish(exec *ctxstate.Execution, result []byte, herr error) (*
 	// Running branches settle first: their results are recorded, not lost.
 	exec.Settle()
 	if fatal := exec.Fatal(); fatal != nil {
-		return h.failOrRetry(exec, fatal)
+		return h.failOrRetry(fatal)
 	}
 	if exec.Suspended() || (herr != nil && errors.Is(herr, ctxstate.ErrSuspended)) {
 		if err := exec.Flush(); err != nil {
-			return h.failOrRetry(exec, err)
+			return h.failOrRetry(err)
 		}
 		return &Output{Status: "PENDING"}, nil
 	}
 	if err := exec.Flush(); err != nil {
-		return h.failOrRetry(exec, err)
+		return h.failOrRetry(err)
 	}
 	if herr != nil {
 		return &Output{Status: "FAILED", Error: errorObject(herr)}, nil
@@ -226,7 +226,7 @@ func (h *handler) finish(exec *ctxstate.Execution, result []byte, herr error) (*
 		id := "execution-result-" + strconv.FormatInt(time.Now().UnixMilli(), 10)
 		u := types.OperationUpdate{Id: &id, Type: types.OperationTypeExecution, Action: types.OperationActionSucceed, Payload: &res}
 		if err := exec.CheckpointSync(u); err != nil {
-			return h.failOrRetry(exec, err)
+			return h.failOrRetry(err)
 		}
 		empty := ""
 		return &Output{Status: "SUCCEEDED", Result: &empty}, nil
@@ -241,15 +241,16 @@ func (h *handler) finish(exec *ctxstate.Execution, result []byte, herr error) (*
 // failOrRetry maps an error that ends the invocation: a retryable
 // checkpoint failure is returned (Lambda re-drives the invocation); anything
 // else fails the execution.
-func (h *handler) failOrRetry(exec *ctxstate.Execution, err error) (*Output, error) {
+func (h *handler) failOrRetry(err error) (*Output, error) {
 	var cerr *checkpointer.Error
 	if errors.As(err, &cerr) && cerr.Retryable {
 		return nil, err
 	}
-	if errors.Is(err, checkpointer.ErrInvalidCheckpointToken) {
+	if errors.Is(err, checkpointer.ErrInvalidCheckpointToken) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The invocation ran out of time or was cut short: nothing is
+		// known to be wrong with the execution, so Lambda should retry.
 		return nil, err
 	}
-	_ = exec
 	return &Output{Status: "FAILED", Error: errorObject(err)}, nil
 }
 
