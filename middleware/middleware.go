@@ -125,10 +125,7 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	ops := make([]types.Operation, 0, len(env.InitialExecutionState.Operations))
-	for i := range env.InitialExecutionState.Operations {
-		ops = append(ops, env.InitialExecutionState.Operations[i].Operation())
-	}
+	ops := env.InitialExecutionState.Operations
 	if m := env.InitialExecutionState.NextMarker; m != "" {
 		more, err := checkpointer.FetchState(ctx, api, env.DurableExecutionArn, env.CheckpointToken, m)
 		if err != nil {
@@ -267,5 +264,3 @@ func errorObject(err error) *wireError {
 	m := err.Error()
 	return &wireError{ErrorType: &t, ErrorMessage: &m}
 }
-
-func asType(err error, target any) bool { return errors.As(err, target) }

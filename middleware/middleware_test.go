@@ -37,11 +37,11 @@ func TestEnvelopeTimestampsAreMilliseconds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := env.InitialExecutionState.Operations[0].Operation()
+	op := env.InitialExecutionState.Operations[0]
 	if got := op.StartTimestamp.UnixMilli(); got != 1767225600123 {
 		t.Fatalf("start %d", got)
 	}
-	w := env.InitialExecutionState.Operations[1].Operation()
+	w := env.InitialExecutionState.Operations[1]
 	if got := w.WaitDetails.ScheduledEndTimestamp.UnixMilli(); got != 1767229200400 {
 		t.Fatalf("scheduled end %d", got)
 	}
