@@ -499,13 +499,10 @@ func (e *Execution) park() {
 	}
 	b.mu.Lock()
 	if b.release == ch {
-		DebugTimeouts.Add(1)
 		b.releaseLocked()
 	}
 	b.mu.Unlock()
 }
-
-var DebugTimeouts atomic.Int32
 
 // Waiter blocks a branch until another branch wakes it: a branch waiting
 // for the result of other branches (a future, a free slot in a map) does
