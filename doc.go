@@ -20,6 +20,18 @@
 //		...
 //	}
 //
+// # Operations
+//
+//   - [Step] runs a function once and records its result, with retries ([WithRetry]).
+//   - [Wait] and [WaitUntil] suspend the execution for up to a year, without paying for compute.
+//   - [CreateCallback] and [WaitForCallback] wait for another system or a person to answer.
+//   - [Invoke] runs another durable function and waits for its result.
+//   - [Child] groups operations under one named, recorded result.
+//   - [Map], [Parallel] and [Go] with [All], [AllSettled], [Any] and [Race] run branches concurrently.
+//   - [WaitForCondition] polls with durable waits between checks; [Retry] retries a group of operations.
+//   - [Now], [UUID] and [Rand] give values that are the same on every replay.
+//   - [Logger] logs once, not once per replay.
+//
 // # Determinism
 //
 // Durable code between operations runs again on every invocation, so it must
@@ -48,5 +60,9 @@
 //
 // Operations on one context start one at a time; starting a second while the
 // first runs fails with [ErrConcurrentOperation]. Concurrent branches come
-// from Go, Map and Parallel, which give each branch a context of its own.
+// from Go, Map and Parallel, which give each branch a context of its own;
+// their ids are claimed on the calling goroutine, so they do not depend on
+// scheduling. Branches that finish steps together share checkpoint calls: a
+// branch waiting for its step to be durable waits (at most the linger) for
+// the other running branches, so one call carries all their updates.
 package durable
