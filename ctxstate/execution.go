@@ -164,10 +164,6 @@ func (e *Execution) wasRecorded(id string) bool {
 	return ok
 }
 
-// Recorded returns the operation with the given wire id as the history the
-// invocation started with records it, or nil. It must not be modified.
-func (e *Execution) Recorded(id string) *types.Operation { return e.recorded[id] }
-
 // OperationCount returns the number of operations known, the EXECUTION
 // operation excluded.
 func (e *Execution) OperationCount() int {

@@ -22,11 +22,11 @@ import (
 //   - OperationEnd when an operation's work in this invocation is over: with
 //     its terminal status when it completes here, or when this invocation is
 //     the first to find it completed by the service (a wait that elapsed, a
-//     callback that was answered, a chained invoke that returned); with
-//     PENDING when a step waits for its retry. An operation replayed with an
-//     outcome an earlier invocation reported gets no OperationEnd, and
-//     neither does one that suspends the invocation (a running wait, an open
-//     callback): its end comes in the invocation that sees it complete.
+//     callback that was answered, a chained invoke that returned); with a
+//     status that is not final (STARTED, PENDING) when it started here and
+//     is left waiting (a wait or callback the invocation suspends on, a step
+//     waiting for its retry). What replay finds is not reported again: an
+//     outcome an earlier invocation reported, a wait still running.
 //   - AttemptStart and AttemptEnd around each run of a user function that
 //     counts as an attempt; FunctionStart and FunctionEnd around each run of
 //     a context operation's function.

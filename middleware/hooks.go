@@ -23,6 +23,11 @@ func combineHooks(hs []*ctxstate.Hooks) *ctxstate.Hooks {
 	c.FunctionEnd = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationInfo) { return h.FunctionEnd })
 	c.OperationChange = fanOut(hs, func(h *ctxstate.Hooks) func(ctxstate.OperationChangeInfo) { return h.OperationChange })
 	c.AttemptContext = chainContexts(hs)
+	if c.InvocationStart == nil && c.InvocationEnd == nil && c.OperationStart == nil && c.OperationEnd == nil &&
+		c.AttemptStart == nil && c.AttemptEnd == nil && c.FunctionStart == nil && c.FunctionEnd == nil &&
+		c.OperationChange == nil && c.AttemptContext == nil {
+		return nil
+	}
 	return &c
 }
 

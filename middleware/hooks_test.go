@@ -261,20 +261,3 @@ func TestPanickingHooksAreIsolated(t *testing.T) {
 		t.Fatalf("a %v\nb %v\nctx calls %d, seen %v", a.log(), b.log(), ctxCalls, seen)
 	}
 }
-
-// With no hooks registered, an invocation costs what it did before hooks
-// existed: the hook sites do no work.
-func TestNoHooksNoAllocations(t *testing.T) {
-	run := func(hs ...*ctxstate.Hooks) float64 {
-		return testing.AllocsPerRun(20, func() {
-			api := fakeapi.New(`null`)
-			if _, err := api.Invoke(context.Background(), hooked(api, greet, hs...)); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	none, empty := run(), run(&ctxstate.Hooks{})
-	if empty > none+2 { // the combined hooks value and its closure
-		t.Errorf("empty hooks cost %v allocations, none %v", empty, none)
-	}
-}
