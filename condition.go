@@ -130,7 +130,6 @@ func WaitForCondition[S any](ctx context.Context, name string, initial S, check 
 func runCondition[S any](ctx context.Context, op *ctxstate.Op, cfg *conditionConfig, initial S, check func(context.Context, S) (S, error), strategy WaitStrategy[S]) (S, error) {
 	var zero S
 	exec := op.Frame.Execution()
-	hooks := exec.Hooks()
 	state := initial
 	attempt := 1
 	needStart := true
@@ -174,16 +173,7 @@ func runCondition[S any](ctx context.Context, op *ctxstate.Op, cfg *conditionCon
 	if needStart {
 		exec.Checkpoint(update(op, types.OperationActionStart))
 	}
-	sctx := ctxstate.NewContext(ctx, op.Frame.StepFrame(ctxstate.StepInfo{ID: op.ID, Name: op.Name, Attempt: attempt}))
-	if hooks != nil && hooks.AttemptStart != nil {
-		hooks.AttemptStart(opInfo(exec, op, false, attempt))
-	}
-	next, err := callStep(sctx, func(ctx context.Context) (S, error) { return check(ctx, state) })
-	if hooks != nil && hooks.AttemptEnd != nil {
-		info := opInfo(exec, op, false, attempt)
-		info.Err = err
-		hooks.AttemptEnd(info)
-	}
+	next, err := runStepAttempt(ctx, op, attempt, func(ctx context.Context) (S, error) { return check(ctx, state) })
 	if err != nil {
 		if exec.Suspended() && ctx.Err() != nil {
 			return zero, exec.Suspend("")

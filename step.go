@@ -167,19 +167,7 @@ func runStep[T any](ctx context.Context, op *ctxstate.Op, cfg *stepConfig, fn fu
 		}
 	}
 
-	sctx := ctxstate.NewContext(ctx, op.Frame.StepFrame(ctxstate.StepInfo{ID: op.ID, Name: op.Name, Attempt: attempt}))
-	if hooks != nil && hooks.AttemptStart != nil {
-		hooks.AttemptStart(opInfo(exec, op, false, attempt))
-	}
-	if hooks != nil && hooks.AttemptContext != nil {
-		sctx = hooks.AttemptContext(sctx, opInfo(exec, op, false, attempt))
-	}
-	v, err := callStep(sctx, fn)
-	if hooks != nil && hooks.AttemptEnd != nil {
-		info := opInfo(exec, op, false, attempt)
-		info.Err = err
-		hooks.AttemptEnd(info)
-	}
+	v, err := runStepAttempt(ctx, op, attempt, fn)
 	if err != nil {
 		if exec.Suspended() && ctx.Err() != nil {
 			// The step was cut short by suspension, not by its own failure:
@@ -233,6 +221,27 @@ func failAttempt[T any](op *ctxstate.Op, cfg *stepConfig, attempt int, cause err
 	serr := stepErrorFrom(&obj, op.Name, op.ID, attempt, cause)
 	endHook(exec, op, types.OperationStatusFailed, attempt, false, serr)
 	return zero, serr
+}
+
+// runStepAttempt runs one attempt of a step-like function: in a step frame (no
+// durable operations inside), between the attempt hooks, panics recovered.
+func runStepAttempt[T any](ctx context.Context, op *ctxstate.Op, attempt int, fn func(context.Context) (T, error)) (T, error) {
+	exec := op.Frame.Execution()
+	hooks := exec.Hooks()
+	sctx := ctxstate.NewContext(ctx, op.Frame.StepFrame(ctxstate.StepInfo{ID: op.ID, Name: op.Name, Attempt: attempt}))
+	if hooks != nil && hooks.AttemptStart != nil {
+		hooks.AttemptStart(opInfo(exec, op, false, attempt))
+	}
+	if hooks != nil && hooks.AttemptContext != nil {
+		sctx = hooks.AttemptContext(sctx, opInfo(exec, op, false, attempt))
+	}
+	v, err := callStep(sctx, fn)
+	if hooks != nil && hooks.AttemptEnd != nil {
+		info := opInfo(exec, op, false, attempt)
+		info.Err = err
+		hooks.AttemptEnd(info)
+	}
+	return v, err
 }
 
 // callStep runs fn, turning a panic into a *PanicError.
