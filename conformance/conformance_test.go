@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 var (
 	suites = flag.String("conformance.suites", "all", "comma-separated suites to run")
 	ids    = flag.String("conformance.ids", "", "comma-separated requirement IDs to run")
+	mode   = flag.String("conformance.time", "virtual", "time mode of the service: virtual or real")
 	out    = flag.String("conformance.out", "", "directory for the run artifacts (histories, logs, spans)")
 )
 
@@ -47,7 +49,22 @@ func TestConformance(t *testing.T) {
 	for _, res := range setup {
 		t.Run(res.ID, func(t *testing.T) { conformance.ReportT(t, res) })
 	}
-	d := conformance.NewDriver(conformance.Handlers(), conformance.Options{OutputDir: *out, PollInterval: 50 * time.Millisecond})
+	d := conformance.NewDriver(conformance.Handlers(), conformance.Options{
+		Time:      conformance.TimeMode(*mode),
+		OutputDir: *out,
+		// The service is in process: poll it often in real time.
+		PollInterval: 50 * time.Millisecond,
+	})
 	results := d.Test(t, reqs)
 	summary = append(setup, results...)
+	if *out != "" {
+		f, err := os.Create(filepath.Join(*out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := conformance.WriteJSON(f, summary); err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -218,6 +218,7 @@ type run struct {
 	vc      *local.VirtualClock
 	sink    *logSink
 	exp     *tracetest.InMemoryExporter
+	tp      *sdktrace.TracerProvider
 	arn     string
 	history []map[string]any
 	failed  bool // some phase failed: later phases do not run
@@ -290,6 +291,7 @@ func (r *run) execute(ctx context.Context) {
 		return
 	}
 	r.b = b
+	initial := b.Clone() // the Variables alone, for a second deployment
 	event, err := r.req.Event(b)
 	if err != nil {
 		r.setupError("Input: %v", err)
@@ -313,6 +315,7 @@ func (r *run) execute(ctx context.Context) {
 	// The long-running suite checks the execution view on a deployment of
 	// its own (README §4.7 item 5).
 	if r.req.ExecutionTelemetryAssertions != nil && !r.failed {
+		r.b = initial // history placeholders bind afresh
 		start := r.deploy(ctx, event, withEnv(r.fn.Environment, "OTEL_PLUGIN_MODE", "execution"))
 		if !r.failed {
 			r.validate(ctx, start, delay, r.req.ExecutionTelemetryAssertions)
@@ -362,6 +365,7 @@ func (r *run) deploy(ctx context.Context, event []byte, environment map[string]s
 		sdktrace.WithIDGenerator(durableotel.IDGenerator{}),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", r.serviceName()))),
 	)
+	r.tp = tp
 	var opts []local.Option
 	if r.timeMode() == VirtualTime {
 		start := r.d.Options.Start
@@ -410,7 +414,7 @@ func (r *run) deploy(ctx context.Context, event []byte, environment map[string]s
 		if fn.RetentionPeriodInDays > 0 {
 			fopts = append(fopts, local.WithRetentionPeriod(fn.RetentionPeriodInDays))
 		}
-		if err := register(svc, name, h, fopts); err != nil {
+		if err := registerFunction(svc, name, h, fopts); err != nil {
 			r.setupError("register %s: %v", name, err)
 			return false
 		}
@@ -437,8 +441,8 @@ func (r *run) deploy(ctx context.Context, event []byte, environment map[string]s
 	return start
 }
 
-// register calls Service.Register, turning its panics into errors.
-func register(svc *local.Service, name string, h interface {
+// registerFunction calls Service.Register, turning its panics into errors.
+func registerFunction(svc *local.Service, name string, h interface {
 	Invoke(context.Context, []byte) ([]byte, error)
 }, opts []local.FunctionOption) (err error) {
 	defer func() {
@@ -450,10 +454,16 @@ func register(svc *local.Service, name string, h interface {
 	return nil
 }
 
+// undeploy closes the service and the tracer provider, once the checks and
+// the artifacts are done (shutting the provider down empties the exporter).
 func (r *run) undeploy() {
 	if r.svc != nil {
 		_ = r.svc.Close()
 		r.svc = nil
+	}
+	if r.tp != nil {
+		_ = r.tp.Shutdown(context.Background())
+		r.tp = nil
 	}
 }
 

@@ -48,13 +48,9 @@ func durableFunc[In, Out any](fn func(ctx context.Context, in In) (Out, error), 
 }
 
 // envFunc is durableFunc for handlers that need the run's Env.
-func envFunc[In, Out any](fn func(env *Env) func(ctx context.Context, in In) (Out, error), opts ...func(env *Env) []middleware.Option) HandlerFunc {
+func envFunc[In, Out any](fn func(env *Env) func(ctx context.Context, in In) (Out, error)) HandlerFunc {
 	return func(env *Env) lambda.Handler {
-		var mopts []middleware.Option
-		for _, o := range opts {
-			mopts = append(mopts, o(env)...)
-		}
-		return env.Wrap(adapters.Handler(fn(env)), mopts...)
+		return env.Wrap(adapters.Handler(fn(env)))
 	}
 }
 

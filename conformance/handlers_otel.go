@@ -105,7 +105,7 @@ func (s delaySeconds) duration() time.Duration {
 }
 
 type otelInput struct {
-	Scenario     string  `json:"scenario"`
+	Scenario     string       `json:"scenario"`
 	DelaySeconds delaySeconds `json:"delay_seconds"`
 }
 
