@@ -1,9 +1,12 @@
 // Package conformance checks runs of durable handlers against AWS's
 // language-neutral conformance requirements, with the decisions of the
-// official Python runner. This package holds the engine-independent part:
-// loading requirements and judging what a run produced. Starting executions,
-// driving clocks and fetching histories belong to the driver, which calls
-// these functions with what the service returned.
+// official Python runner. It has two halves: the engine-independent part,
+// which loads requirements and judges what a run produced, and the driver
+// ([NewDriver], [Registry]), which runs each requirement's handler on a
+// fresh embedded local service (package local) with a virtual clock, serves
+// its callback actions, and feeds the history, result, logs and spans to the
+// judging half. [Handlers] is the registry of this project's Go handler for
+// every requirement; `go test ./conformance/` runs them all.
 //
 // The requirements are vendored under testdata/ (core/<suite>/<id>.yaml and
 // otel/<suite>/<id>.yaml, Apache-2.0, see testdata/LICENSE and NOTICE);
