@@ -27,6 +27,23 @@ type childConfig struct {
 	// rebuilt from the children if it is lost, and leaves with the next
 	// call (Go, Map and Parallel branches, Retry attempts).
 	lazy bool
+	// virtual runs the function without a CONTEXT operation of its own.
+	virtual bool
+}
+
+type childOptionFunc func(*childConfig)
+
+func (f childOptionFunc) applyChild(c *childConfig) { f(c) }
+
+// Virtual makes [Child] a virtual context: a named group for tracing and
+// hooks that records no CONTEXT operation. The operations inside are
+// recorded under the enclosing context (their ParentId is the caller's),
+// numbered under the virtual context's position so their ids stay
+// deterministic; the result is not recorded, so replay runs fn again and its
+// operations return their recorded results. Use it to structure code
+// without adding to the history.
+func Virtual() ChildOption {
+	return childOptionFunc(func(c *childConfig) { c.virtual = true })
 }
 
 // ChildResultLimit is the largest child-context result recorded as it is
@@ -90,7 +107,26 @@ func Child[T any](ctx context.Context, name string, fn func(ctx context.Context)
 		return zero, err
 	}
 	defer op.End()
+	if cfg.virtual && op.Recorded == nil {
+		return runVirtual(ctx, op, fn)
+	}
 	return runChild(ctx, op, &cfg, fn)
+}
+
+// runVirtual runs fn in a frame numbered under op that records its
+// operations under op's own parent; nothing is checkpointed for op itself.
+func runVirtual[T any](ctx context.Context, op *ctxstate.Op, fn func(context.Context) (T, error)) (T, error) {
+	exec := op.Frame.Execution()
+	startHook(exec, op, false)
+	v, err := fn(ctxstate.NewContext(ctx, op.Frame.Virtual(op, op.ParentID)))
+	status := types.OperationStatusSucceeded
+	if err != nil {
+		status = types.OperationStatusFailed
+	}
+	if !errors.Is(err, ErrSuspended) {
+		endHook(exec, op, status, 0, false, err)
+	}
+	return v, err
 }
 
 // runChild runs the context operation op, claimed by the caller.

@@ -45,11 +45,15 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs = conformance.Select(reqs, split(*suites), split(*ids))
+	reg := conformance.Handlers()
+	if *suites != "" || *ids != "" {
+		reqs = conformance.Select(reqs, split(*suites), split(*ids))
+		reg = reg.For(reqs)
+	}
 	for _, res := range setup {
 		t.Run(res.ID, func(t *testing.T) { conformance.ReportT(t, res) })
 	}
-	d := conformance.NewDriver(conformance.Handlers(), conformance.Options{
+	d := conformance.NewDriver(reg, conformance.Options{
 		Time:      conformance.TimeMode(*mode),
 		OutputDir: *out,
 		// The service is in process: poll it often in real time.

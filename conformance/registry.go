@@ -118,6 +118,23 @@ func (r *Registry) Clone() *Registry {
 	return c
 }
 
+// For returns a copy of r that maps only the given requirements (auxiliary
+// functions are kept), for a run of a selection: the IDs left out are then
+// not reported as "test file not found".
+func (r *Registry) For(reqs []*Requirement) *Registry {
+	c := NewRegistry()
+	maps.Copy(c.aux, r.aux)
+	for _, req := range reqs {
+		if f, ok := r.functions[req.ID]; ok {
+			c.functions[req.ID] = f
+		}
+		if reason, ok := r.notImplemented[req.ID]; ok {
+			c.notImplemented[req.ID] = reason
+		}
+	}
+	return c
+}
+
 // Env is what a [HandlerFunc] receives: the run's service and capture sinks.
 type Env struct {
 	// ID is the requirement being run.
