@@ -11,36 +11,54 @@ import (
 )
 
 // BenchmarkCheckpoint measures the in-process checkpoint call: one quick
-// step (START+SUCCEED) per call, as the SDK sends it.
+// step (START+SUCCEED) per call, as the SDK sends it, in executions of 100
+// steps.
 func BenchmarkCheckpoint(b *testing.B) {
 	s, _ := newTestService(b)
 	ready := make(chan testEnvelope)
 	release := make(chan struct{})
 	s.Register("bench", handlerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
 		ready <- decodeEnvelope(b, payload)
-		<-release
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
 		return []byte(`{"Status":"SUCCEEDED"}`), nil
 	}))
-	if _, err := s.Start(context.Background(), "bench", nil); err != nil {
-		b.Fatal(err)
-	}
-	env := <-ready
-	defer close(release)
 	api := s.API()
 	ctx := context.Background()
-	in := &lambda.CheckpointDurableExecutionInput{DurableExecutionArn: aws.String(env.DurableExecutionArn), ClientToken: aws.String("c")}
-	tok := env.CheckpointToken
-	ids := make([]string, b.N)
+	in := &lambda.CheckpointDurableExecutionInput{ClientToken: aws.String("c")}
+	var tok string
+	next := func() {
+		if in.DurableExecutionArn != nil {
+			release <- struct{}{}
+		}
+		if _, err := s.Start(ctx, "bench", nil); err != nil {
+			b.Fatal(err)
+		}
+		env := <-ready
+		in.DurableExecutionArn = aws.String(env.DurableExecutionArn)
+		tok = env.CheckpointToken
+	}
+	const steps = 100
+	ids := make([]string, steps)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("op-%d", i)
 	}
+	next()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if i%steps == 0 && i > 0 {
+			b.StopTimer()
+			next()
+			b.StartTimer()
+		}
+		id := &ids[i%steps]
 		in.CheckpointToken = &tok
 		in.Updates = []types.OperationUpdate{
-			{Id: &ids[i], Type: types.OperationTypeStep, Action: types.OperationActionStart, SubType: aws.String("Step")},
-			{Id: &ids[i], Type: types.OperationTypeStep, Action: types.OperationActionSucceed, SubType: aws.String("Step"), Payload: aws.String(`"ok"`)},
+			{Id: id, Type: types.OperationTypeStep, Action: types.OperationActionStart, SubType: aws.String("Step")},
+			{Id: id, Type: types.OperationTypeStep, Action: types.OperationActionSucceed, SubType: aws.String("Step"), Payload: aws.String(`"ok"`)},
 		}
 		out, err := api.CheckpointDurableExecution(ctx, in)
 		if err != nil {
@@ -48,6 +66,8 @@ func BenchmarkCheckpoint(b *testing.B) {
 		}
 		tok = *out.CheckpointToken
 	}
+	b.StopTimer()
+	close(release)
 }
 
 // BenchmarkExecution measures a whole execution of a one-step handler on the

@@ -46,6 +46,22 @@ func TestRegisterBinary(t *testing.T) {
 	wantEvents(t, h, "ExecutionStarted", "StepStarted", "StepSucceeded", "WaitStarted", "InvocationCompleted",
 		"WaitSucceeded", "InvocationCompleted", "InvocationCompleted", "ExecutionSucceeded")
 	matchHistory(t, h, []map[string]any{{"EventId": 7, "InvocationCompletedDetails": M{"Error": M{"Payload": M{"ErrorType": "Runtime.ExitError"}}}}})
+	// Overlapping invocations run in separate processes.
+	ctx := testContext(t)
+	var arns []string
+	for _, name := range []string{"a", "b", "c"} {
+		arn, err := s.Start(ctx, "greeter", []byte(`{"name":"`+name+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, arn)
+	}
+	for i, arn := range arns {
+		out, err := s.RunUntilTerminal(ctx, arn)
+		if err != nil || aws.ToString(out.Result) != `"hello `+string(rune('a'+i))+` from local"` {
+			t.Errorf("execution %d: %+v %v", i, out, err)
+		}
+	}
 	if err := s.RegisterBinary("nope", filepath.Join(dir, "missing")); err == nil {
 		t.Error("RegisterBinary of a missing file")
 	}

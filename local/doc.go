@@ -122,8 +122,8 @@
 // closed, or that crashed, resumes its running executions: timers are
 // re-armed relative to the new clock, an invocation that was cut short is
 // recorded as failed (Runtime.ExitError) and run again, and executions wait
-// for their function to be registered. Finished executions are deleted once
-// their retention period has passed.
+// for their function to be registered. On a real clock, finished executions
+// are deleted once their retention period has passed.
 //
 // # Decisions
 //

@@ -194,8 +194,7 @@ func (o *operation) api() types.Operation {
 
 // An execution is one durable execution. Its fields are guarded by mu.
 type execution struct {
-	mu  sync.Mutex
-	svc *Service
+	mu sync.Mutex
 	execRecord
 
 	ops    []*operation

@@ -57,10 +57,37 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("POST "+cb+"/fail", s.httpCallbackFailure)
 	mux.HandleFunc("POST "+cb+"/heartbeat", s.httpCallbackHeartbeat)
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", s.httpInvoke)
+	mux.HandleFunc("/2025-12-01/durable-executions/{rest...}", s.httpUnescaped)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{codeUnknownOperation, http.StatusNotFound, "Unknown operation: " + r.Method + " " + r.URL.EscapedPath()})
 	})
 	return recoverer(mux)
+}
+
+// httpUnescaped serves the execution routes when the ARN in the path was
+// not percent-encoded (as with curl), so that its slashes split it: the
+// operation is found from the method and the last segment.
+func (s *Service) httpUnescaped(w http.ResponseWriter, r *http.Request) {
+	arn := r.PathValue("rest")
+	route := map[string]http.HandlerFunc{
+		"POST checkpoint": s.httpCheckpoint,
+		"GET state":       s.httpState,
+		"GET history":     s.httpHistory,
+		"POST stop":       s.httpStop,
+	}
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		if h, ok := route[r.Method+" "+arn[i+1:]]; ok {
+			r.SetPathValue("arn", arn[:i])
+			h(w, r)
+			return
+		}
+	}
+	if r.Method == http.MethodGet {
+		r.SetPathValue("arn", arn)
+		s.httpGetExecution(w, r)
+		return
+	}
+	writeError(w, &apiError{codeUnknownOperation, http.StatusNotFound, "Unknown operation: " + r.Method + " " + r.URL.EscapedPath()})
 }
 
 // recoverer turns a panic in a handler into a ServiceException, never a

@@ -409,7 +409,8 @@ func TestHTTPMalformed(t *testing.T) {
 		{"POST", "/2025-12-01/durable-executions/" + esc + "/checkpoint", `{}`, 400, codeInvalidParameter},
 		{"POST", "/2025-12-01/durable-executions/" + esc + "/checkpoint", `{"CheckpointToken":"dG9r"}`, 400, codeInvalidParameter},
 		{"POST", "/2025-12-01/durable-executions/" + esc + "/checkpoint", big, 413, codeRequestTooLarge},
-		{"POST", "/2025-12-01/durable-executions/arn%3Anope/checkpoint", `{"CheckpointToken":"dG9r"}`, 404, codeNotFound},
+		{"POST", "/2025-12-01/durable-executions/arn%3Anope/checkpoint", `{"CheckpointToken":"dG9r"}`, 400, codeInvalidParameter},
+		{"POST", "/2025-12-01/durable-executions/" + url.PathEscape(arn+"x") + "/checkpoint", `{"CheckpointToken":"dG9r"}`, 404, codeNotFound},
 		{"GET", "/2025-12-01/durable-executions/" + esc + "/state", "", 400, codeInvalidParameter},
 		{"GET", "/2025-12-01/durable-executions/" + esc + "/history?MaxItems=abc", "", 400, codeInvalidParameter},
 		{"GET", "/2025-12-01/durable-executions/" + esc + "/history?MaxItems=5000", "", 400, codeInvalidParameter},
@@ -441,6 +442,21 @@ func TestHTTPMalformed(t *testing.T) {
 			t.Errorf("%s %s: %d %s %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body)
 		}
 	}
+	// Unescaped ARNs in paths (curl) work too.
+	for _, tc := range []struct{ method, suffix, body string }{
+		{"GET", "", ""}, {"GET", "/history", ""}, {"POST", "/stop", "{}"},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+"/2025-12-01/durable-executions/"+arn+tc.suffix, strings.NewReader(tc.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("unescaped %s %s: %d %s", tc.method, tc.suffix, resp.StatusCode, body)
+		}
+	}
 	// Invoke with a bad name header.
 	req, _ := http.NewRequest("POST", srv.URL+"/2015-03-31/functions/fn/invocations", strings.NewReader("{}"))
 	req.Header.Set("X-Amz-Durable-Execution-Name", "bad name!")
@@ -451,5 +467,39 @@ func TestHTTPMalformed(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != codeInvalidParameter {
 		t.Errorf("bad execution name: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
+
+// TestServe: an address without a host binds loopback only; Close stops the
+// server.
+func TestServe(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.Listen(":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host := l.Addr().String(); !strings.HasPrefix(host, "127.0.0.1:") {
+		t.Errorf("listening on %s", host)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	for s.URL() == "" {
+		time.Sleep(time.Millisecond)
+	}
+	c := sdkClient(s.URL())
+	_, err = c.GetDurableExecution(context.Background(), &lambda.GetDurableExecutionInput{
+		DurableExecutionArn: aws.String("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/n/i")})
+	var rnf *types.ResourceNotFoundException
+	if !errors.As(err, &rnf) {
+		t.Errorf("GetDurableExecution: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve returned %v", err)
 	}
 }

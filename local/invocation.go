@@ -27,6 +27,9 @@ func (s *Service) invoke(e *execution) {
 	for {
 		e.mu.Lock()
 		if e.terminal() || s.ctx.Err() != nil {
+			if !e.terminal() {
+				e.NeedsReinvoke = true // the next service on this store invokes it
+			}
 			e.Invoking = false
 			e.chg.exec = true
 			_ = s.unlock(e)
@@ -35,7 +38,8 @@ func (s *Service) invoke(e *execution) {
 		fn := s.function(e.Function)
 		if fn == nil {
 			// Wait for the function to be registered (e.g. after a restart).
-			e.Invoking, e.parked = false, true
+			e.Invoking, e.parked, e.NeedsReinvoke = false, true, true
+			e.chg.exec = true
 			s.park(e)
 			_ = s.unlock(e)
 			return

@@ -120,8 +120,10 @@ func New(opts ...Option) (*Service, error) {
 		s.bg.Add(1)
 		go s.autoAdvance()
 	}
-	s.bg.Add(1)
-	go s.retentionLoop()
+	if s.vclock == nil {
+		s.bg.Add(1)
+		go s.retentionLoop()
+	}
 	return s, nil
 }
 
@@ -184,10 +186,8 @@ func (s *Service) register(f *function) {
 		e.mu.Lock()
 		if e.parked {
 			e.parked = false
-			if e.NeedsReinvoke || !e.terminal() {
-				e.NeedsReinvoke = false
-				s.trigger(e)
-			}
+			e.NeedsReinvoke = false
+			s.trigger(e)
 		}
 		_ = s.unlock(e)
 	}
@@ -209,6 +209,7 @@ func (s *Service) park(e *execution) {
 		e.parked = false
 		e.defer_(func() {
 			e.mu.Lock()
+			e.NeedsReinvoke = false
 			s.trigger(e)
 			_ = s.unlock(e)
 		})
@@ -223,13 +224,16 @@ func (s *Service) lookup(arn string) (*execution, error) {
 	e := s.execs[arn]
 	closed := s.closed
 	s.mu.RUnlock()
-	if closed {
+	switch {
+	case closed:
 		return nil, serviceError(msgServiceClosed)
+	case e != nil:
+		return e, nil
 	}
-	if e == nil {
-		return nil, notFound("Execution not found: %s", arn)
+	if _, _, _, _, ok := parseExecutionARN(arn); !ok || len(arn) > 1024 {
+		return nil, invalidParam("Invalid DurableExecutionArn: %q is not a durable execution ARN.", arn)
 	}
-	return e, nil
+	return nil, notFound("Execution not found: %s", arn)
 }
 
 // createExecution creates and starts an execution of fn. parentARN and
@@ -251,7 +255,6 @@ func (s *Service) createExecution(fn, qualifier string, payload []byte, sc start
 		name = id
 	}
 	e := &execution{
-		svc:  s,
 		byID: map[string]*operation{},
 		done: make(chan struct{}),
 	}
@@ -535,7 +538,7 @@ func (s *Service) resume() error {
 	}
 	now := s.now()
 	for _, se := range stored {
-		e := &execution{svc: s, execRecord: se.rec, byID: map[string]*operation{}, done: make(chan struct{}), events: se.events}
+		e := &execution{execRecord: se.rec, byID: map[string]*operation{}, done: make(chan struct{}), events: se.events}
 		for i := range se.ops {
 			o := se.ops[i]
 			o.dirty, o.timed, o.inChg, o.parent = false, false, false, nil
@@ -609,7 +612,9 @@ func (s *Service) resume() error {
 }
 
 // retentionLoop deletes finished executions whose retention period expired,
-// checking once a minute of wall-clock time (and the service clock).
+// checking once a minute. It runs on a real clock only: on a virtual clock,
+// which tests move by days at a time, deleting executions would only
+// surprise.
 func (s *Service) retentionLoop() {
 	defer s.bg.Done()
 	t := time.NewTicker(time.Minute)

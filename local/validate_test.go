@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 )
@@ -199,5 +198,4 @@ func TestValidBatches(t *testing.T) {
 	if err != nil || out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("%+v %v", out, err)
 	}
-	_ = lambda.CheckpointDurableExecutionInput{}
 }
