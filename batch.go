@@ -473,7 +473,7 @@ func schedule[Out any](mctx context.Context, op *ctxstate.Op, spec *batchSpec[Ou
 			return s.result(), nil
 		case s.running == 0 && interrupted:
 			if err == nil {
-				err = interruption(nil, exec)
+				err = interruption(context.Background(), exec)
 			}
 			return BatchResult[Out]{}, err
 		case s.running == 0:
@@ -612,7 +612,7 @@ func interruption(ctx context.Context, exec *ctxstate.Execution) error {
 	if exec.Suspended() {
 		return ErrSuspended
 	}
-	if ctx != nil && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	return errors.New("durable: the invocation ended while waiting for other branches")

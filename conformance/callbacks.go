@@ -71,14 +71,14 @@ func parseCallbackAction(v any) (CallbackAction, error) {
 			case CallbackSuccess, CallbackFailure, CallbackHeartbeat:
 				a.Operation, hasOp = op, true
 			default:
-				return a, fmt.Errorf("Operation: expected success, failure or heartbeat, got %s", describe(it.Value))
+				return a, fmt.Errorf("key Operation: expected success, failure or heartbeat, got %s", describe(it.Value))
 			}
 		case "Payload":
 			a.Payload, a.HasPayload = it.Value, it.Value != nil
 		case "Delay":
 			d, err := seconds(it.Value)
 			if err != nil {
-				return a, fmt.Errorf("Delay: %w", err)
+				return a, fmt.Errorf("key Delay: %w", err)
 			}
 			a.Delay = d
 		default:
@@ -86,13 +86,13 @@ func parseCallbackAction(v any) (CallbackAction, error) {
 		}
 	}
 	if !hasName {
-		return a, fmt.Errorf("CallbackName is required")
+		return a, fmt.Errorf("the key CallbackName is required")
 	}
 	if !hasOp {
-		return a, fmt.Errorf("Operation is required")
+		return a, fmt.Errorf("the key Operation is required")
 	}
 	if a.Operation == CallbackFailure && a.HasPayload && !isMapping(a.Payload) {
-		return a, fmt.Errorf("Payload of a failure must be a mapping of ErrorType, ErrorMessage, ErrorData, StackTrace")
+		return a, fmt.Errorf("the Payload of a failure must be a mapping of ErrorType, ErrorMessage, ErrorData, StackTrace")
 	}
 	return a, nil
 }

@@ -171,7 +171,7 @@ func recordWaitResumeInvocationView(t *testing.T, arn string, mutate func(name s
 func attrValue(attrs []attribute.KeyValue, key string) string {
 	for _, kv := range attrs {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
