@@ -16,6 +16,7 @@ import (
 	"github.com/durablectx/durable"
 	"github.com/durablectx/durable/adapters"
 	"github.com/durablectx/durable/checkpointer"
+	"github.com/durablectx/durable/ctxstate"
 	"github.com/durablectx/durable/internal/fakeapi"
 	"github.com/durablectx/durable/middleware"
 )
@@ -125,6 +126,31 @@ func TestStepThreeCallsDeepThroughDerivedContexts(t *testing.T) {
 	}
 	if op := api.Operation("deep"); op == nil || op.Status != types.OperationStatusSucceeded || op.ParentId != nil {
 		t.Fatalf("deep step not recorded at the root: %+v", op)
+	}
+}
+
+func TestStepThreeCallsDeepInsideAChildIsRecordedUnderIt(t *testing.T) {
+	api := fakeapi.New(`null`)
+	h := wrap(api, func(ctx context.Context, _ any) (string, error) {
+		if _, err := durable.Step(ctx, "first", func(context.Context) (int, error) { return 1, nil }); err != nil {
+			return "", err
+		}
+		return durable.Child(ctx, "group", func(ctx context.Context) (string, error) {
+			ctx, cancel := context.WithCancel(context.WithValue(ctx, ctxKey{}, "in-child"))
+			defer cancel()
+			return reserveDeep(ctx, 3)
+		})
+	})
+	out, err := api.Invoke(context.Background(), h)
+	if err != nil || out.Status != "SUCCEEDED" {
+		t.Fatalf("got %+v, %v", out, err)
+	}
+	group, deep := api.Operation("group"), api.Operation("deep")
+	if group == nil || deep == nil || deep.ParentId == nil || *deep.ParentId != *group.Id {
+		t.Fatalf("deep step %+v not recorded under the child context %+v", deep, group)
+	}
+	if *deep.Id != ctxstate.WireID("2-1") || *group.Id != ctxstate.WireID("2") {
+		t.Fatalf("ids: group %s deep %s", *group.Id, *deep.Id)
 	}
 }
 
