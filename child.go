@@ -88,21 +88,7 @@ func (e *ChildError) ErrorObject() types.ErrorObject {
 // always names the context.
 func Child[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error), opts ...ChildOption) (T, error) {
 	var zero T
-	f, err := frameOf(ctx)
-	if err != nil {
-		return zero, err
-	}
-	cfg := childConfig{serdes: JSON, subType: "RunInChildContext"}
-	for _, o := range opts {
-		o.applyChild(&cfg)
-	}
-	if name == "" {
-		name = funcName(fn)
-	}
-	if err := validateName("child context", name); err != nil {
-		return zero, err
-	}
-	op, err := f.Begin(types.OperationTypeContext, cfg.subType, name)
+	op, cfg, err := beginChild(ctx, "child context", name, fn, opts)
 	if err != nil {
 		return zero, err
 	}
@@ -110,7 +96,31 @@ func Child[T any](ctx context.Context, name string, fn func(ctx context.Context)
 	if cfg.virtual && op.Recorded == nil {
 		return runVirtual(ctx, op, fn)
 	}
-	return runChild(ctx, op, &cfg, fn)
+	return runChild(ctx, op, cfg, fn)
+}
+
+// beginChild claims the CONTEXT operation of a child context (Child,
+// Retry): options applied, the name defaulted to fn's and validated.
+func beginChild(ctx context.Context, what, name string, fn any, opts []ChildOption) (*ctxstate.Op, *childConfig, error) {
+	f, err := frameOf(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &childConfig{serdes: JSON, subType: "RunInChildContext"}
+	for _, o := range opts {
+		o.applyChild(cfg)
+	}
+	if name == "" {
+		name = funcName(fn)
+	}
+	if err := validateName(what, name); err != nil {
+		return nil, nil, err
+	}
+	op, err := f.Begin(types.OperationTypeContext, cfg.subType, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return op, cfg, nil
 }
 
 // runVirtual runs fn in a frame numbered under op that records its

@@ -28,28 +28,14 @@ import (
 // policy would now decide otherwise (jitter, a changed policy).
 func Retry[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error), policy RetryPolicy, opts ...ChildOption) (T, error) {
 	var zero T
-	f, err := frameOf(ctx)
-	if err != nil {
-		return zero, err
-	}
-	cfg := childConfig{serdes: JSON, subType: "RunInChildContext"}
-	for _, o := range opts {
-		o.applyChild(&cfg)
-	}
-	if name == "" {
-		name = funcName(fn)
-	}
-	if err := validateName("retry", name); err != nil {
-		return zero, err
-	}
-	op, err := f.Begin(types.OperationTypeContext, cfg.subType, name)
+	op, cfg, err := beginChild(ctx, "retry", name, fn, opts)
 	if err != nil {
 		return zero, err
 	}
 	defer op.End()
-	attemptCfg := cfg
+	attemptCfg := *cfg
 	attemptCfg.lazy = true
-	return runChild(ctx, op, &cfg, func(rctx context.Context) (T, error) {
+	return runChild(ctx, op, cfg, func(rctx context.Context) (T, error) {
 		rf, _ := ctxstate.FromContext(rctx)
 		for attempt := 1; ; attempt++ {
 			v, err := runAttempt(rctx, rf, attempt, &attemptCfg, fn)
