@@ -152,49 +152,11 @@ func (d *decoder) literal(lit string) bool {
 	return false
 }
 
-// object calls field for each key of a JSON object; null is an empty object.
-func (d *decoder) object(field func(key []byte) error) error {
-	d.skipSpace()
-	if d.literal("null") {
-		return nil
-	}
-	if err := d.expect('{'); err != nil {
-		return err
-	}
-	d.skipSpace()
-	if d.peek() == '}' {
-		d.pos++
-		return nil
-	}
-	for {
-		d.skipSpace()
-		key, err := d.rawString()
-		if err != nil {
-			return err
-		}
-		if err := d.expect(':'); err != nil {
-			return err
-		}
-		d.skipSpace()
-		if err := field(key); err != nil {
-			return err
-		}
-		d.skipSpace()
-		switch d.next() {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return d.errorf("expected , or } in an object")
-		}
-	}
-}
-
 // objectIter iterates over the keys of a JSON object without closures:
 //
-//	it, err := d.beginObject()
-//	for it.next() { key := it.key; ...read the value... }
-//	err = it.err
+//	it := d.beginObject()
+//	for it.next() { switch string(it.key) { ...read the value, it.fail(err)... } }
+//	err := it.err
 type objectIter struct {
 	d     *decoder
 	key   []byte
@@ -448,7 +410,11 @@ func (d *decoder) skip() error {
 	d.skipSpace()
 	switch c := d.peek(); {
 	case c == '{':
-		return d.object(func([]byte) error { return d.skip() })
+		it := d.beginObject()
+		for it.next() {
+			it.fail(d.skip())
+		}
+		return it.err
 	case c == '[':
 		d.pos++
 		d.skipSpace()

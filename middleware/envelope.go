@@ -40,10 +40,11 @@ func DecodeEnvelope(payload []byte) (*Envelope, error) {
 	if d.peek() != '{' {
 		return nil, ErrNotDurable
 	}
-	err := d.object(func(key []byte) error {
+	it := d.beginObject()
+	for it.next() {
 		var err error
 		var s *string
-		switch string(key) {
+		switch string(it.key) {
 		case "DurableExecutionArn":
 			if s, err = d.str(); s != nil {
 				env.DurableExecutionArn = *s
@@ -53,28 +54,29 @@ func DecodeEnvelope(payload []byte) (*Envelope, error) {
 				env.CheckpointToken = *s
 			}
 		case "InitialExecutionState":
-			err = d.object(func(key []byte) error {
-				switch string(key) {
+			state := d.beginObject()
+			for state.next() {
+				switch string(state.key) {
 				case "Operations":
-					ops, err := d.operations()
-					env.InitialExecutionState.Operations = ops
-					return err
+					env.InitialExecutionState.Operations, err = d.operations()
 				case "NextMarker":
-					s, err := d.str()
-					if s != nil {
+					if s, err = d.str(); s != nil {
 						env.InitialExecutionState.NextMarker = *s
 					}
-					return err
+				default:
+					err = d.skip()
 				}
-				return d.skip()
-			})
+				state.fail(err)
+			}
+			err = state.err
 		case "UpdatedOperationIds":
 			env.UpdatedOperationIds, err = d.stringList()
 		default:
 			err = d.skip()
 		}
-		return err
-	})
+		it.fail(err)
+	}
+	err := it.err
 	if err == nil {
 		err = d.end()
 	}

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,11 @@ type refMillis struct{ t *time.Time }
 
 func (m *refMillis) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
+		return nil
+	}
+	if ms, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		t := time.UnixMilli(ms).UTC()
+		m.t = &t
 		return nil
 	}
 	var f float64
