@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/durablectx/durable/local/historyview"
 )
 
 // The client commands talk to a running `durable serve` over HTTP with the
@@ -156,29 +158,23 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // follow prints the events of the execution arn as they are recorded, until
 // it ends or ctx is done.
 func follow(ctx context.Context, client *lambda.Client, arn string, w io.Writer, asJSON bool) error {
-	t := opTree{}
-	seen := 0
-	var start time.Time
+	p := historyview.NewProgress(w)
 	for {
 		events, err := readHistory(ctx, client, arn)
 		if err != nil {
 			return err
 		}
-		for _, ev := range events[min(seen, len(events)):] {
-			seen++
-			t.add(ev)
+		for _, ev := range events[min(p.Seen(), len(events)):] {
 			if asJSON {
-				if err := json.NewEncoder(w).Encode(ev); err != nil {
-					return err
-				}
+				p.Line(ev)
+				err = json.NewEncoder(w).Encode(ev)
 			} else {
-				at := aws.ToTime(ev.EventTimestamp)
-				if start.IsZero() {
-					start = at
-				}
-				fmt.Fprintf(w, "%9s  %s%s\n", "+"+elapsed(at.Sub(start)), strings.Repeat("  ", t.depth(ev)), describe(ev, t))
+				err = p.Print(ev)
 			}
-			if terminal(ev) {
+			if err != nil {
+				return err
+			}
+			if p.Done() {
 				return nil
 			}
 		}
@@ -308,7 +304,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	row("Input", aws.ToString(out.InputPayload))
 	row("Result", aws.ToString(out.Result))
-	row("Error", errorText(out.Error))
+	row("Error", historyview.ErrorText(out.Error))
 	if out.Error != nil && len(out.Error.StackTrace) > 0 {
 		row("Stack", strings.Join(out.Error.StackTrace, "\n\t"))
 	}
@@ -351,7 +347,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *jsonOut {
 		return writeJSON(stdout, events)
 	}
-	return writeTable(stdout, events)
+	return historyview.WriteTable(stdout, events)
 }
 
 func runCallback(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -451,4 +447,13 @@ func took(start, end *time.Time) string {
 		return ""
 	}
 	return elapsed(end.Sub(*start))
+}
+
+// elapsed formats a duration as the history views do: seconds with
+// milliseconds under a minute, a Go duration above.
+func elapsed(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.3fs", d.Seconds())
+	}
+	return d.Round(time.Millisecond).String()
 }

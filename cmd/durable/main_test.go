@@ -493,53 +493,6 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-func TestWriteTable(t *testing.T) {
-	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	ev := func(id int32, typ types.EventType, opID, parent, name string, d time.Duration) types.Event {
-		e := types.Event{EventId: aws.Int32(id), EventType: typ, EventTimestamp: aws.Time(at.Add(d)), Name: aws.String(name), Id: aws.String(opID)}
-		if parent != "" {
-			e.ParentId = aws.String(parent)
-		}
-		return e
-	}
-	events := []types.Event{
-		ev(1, types.EventTypeExecutionStarted, "x", "", "order-1", 0),
-		ev(2, types.EventTypeContextStarted, "c", "", "approval", time.Millisecond),
-		ev(3, types.EventTypeCallbackStarted, "cb", "c", "approval create callback id", 2*time.Millisecond),
-		ev(4, types.EventTypeStepFailed, "s", "", "charge", 90*time.Second),
-	}
-	events[0].ExecutionStartedDetails = &types.ExecutionStartedDetails{Input: &types.EventInput{Payload: aws.String(`{"id": 1}`)}}
-	events[1].SubType = aws.String("WaitForCallback")
-	events[2].CallbackStartedDetails = &types.CallbackStartedDetails{CallbackId: aws.String("CB1")}
-	events[3].StepFailedDetails = &types.StepFailedDetails{
-		Error:        &types.EventError{Payload: &types.ErrorObject{ErrorType: aws.String("Timeout"), ErrorMessage: aws.String("gateway")}},
-		RetryDetails: &types.RetryDetails{CurrentAttempt: 1, NextAttemptDelaySeconds: aws.Int32(2)},
-	}
-	var b bytes.Buffer
-	if err := writeTable(&b, events); err != nil {
-		t.Fatal(err)
-	}
-	want := `#  TIME     EVENT             OPERATION                   DETAILS
-1  +0.000s  ExecutionStarted  execution order-1           input {"id": 1}
-2  +0.001s  ContextStarted    wait-for-callback approval  
-3  +0.002s  CallbackStarted     callback approval         id CB1
-4  +1m30s   StepFailed        step charge                 attempt 1: Timeout: gateway; retry in 2s
-`
-	if b.String() != want {
-		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
-	}
-	tree := opTree{}
-	for _, e := range events {
-		tree.add(e)
-	}
-	if got := describe(events[3], tree); got != "step charge attempt 1 failed: Timeout: gateway; retry in 2s" {
-		t.Errorf("describe: %s", got)
-	}
-	if got := describe(events[2], tree); got != "callback approval started: id CB1" {
-		t.Errorf("describe: %s", got)
-	}
-}
-
 func TestConformanceCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"conformance", "--requirements", "../../conformance/testdata/core", "--suite", "step", "--id", "1-1,1-2",

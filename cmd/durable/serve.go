@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/durablectx/durable/local"
+	"github.com/durablectx/durable/local/historyview"
 )
 
 // defaultDB is where serve keeps its state unless told otherwise.
@@ -177,9 +178,8 @@ type watcher struct {
 
 type watched struct {
 	label   string
-	seen    int
 	resumed bool // started before serve: skip what happened then
-	tree    opTree
+	view    *historyview.Progress
 }
 
 func (w *watcher) run(ctx context.Context) {
@@ -211,19 +211,17 @@ func (w *watcher) poll(ctx context.Context) {
 		}
 		if x.resumed && len(events) > 0 {
 			x.resumed = false
-			x.seen = len(events)
 			for _, ev := range events {
-				x.tree.add(ev)
+				x.view.Line(ev)
 			}
 			fmt.Fprintf(w.out, "%s %s resumed: running since %s\n", time.Now().Format(logTime), x.label, timestamp(events[0].EventTimestamp))
 		}
-		for _, ev := range events[min(x.seen, len(events)):] {
-			x.seen++
-			x.tree.add(ev)
-			if w.verbose || ev.EventType == types.EventTypeExecutionStarted || ev.EventType == types.EventTypeInvocationCompleted || terminal(ev) {
-				fmt.Fprintf(w.out, "%s %s %s\n", aws.ToTime(ev.EventTimestamp).Local().Format(logTime), x.label, describe(ev, x.tree))
+		for _, ev := range events[min(x.view.Seen(), len(events)):] {
+			line := x.view.Line(ev)
+			if w.verbose || ev.EventType == types.EventTypeExecutionStarted || ev.EventType == types.EventTypeInvocationCompleted || x.view.Done() {
+				fmt.Fprintf(w.out, "%s %s %s\n", aws.ToTime(ev.EventTimestamp).Local().Format(logTime), x.label, line)
 			}
-			if terminal(ev) {
+			if x.view.Done() {
 				w.done[arn] = true
 				delete(w.live, arn)
 				break
@@ -250,7 +248,7 @@ func (w *watcher) discover(ctx context.Context, in *lambda.ListDurableExecutions
 			w.live[arn] = &watched{
 				label:   fn + "/" + aws.ToString(e.DurableExecutionName),
 				resumed: aws.ToTime(e.StartTimestamp).Before(w.since),
-				tree:    opTree{},
+				view:    historyview.NewProgress(nil),
 			}
 		}
 		if aws.ToString(out.NextMarker) == "" {

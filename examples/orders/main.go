@@ -20,6 +20,7 @@ import (
 
 	"github.com/durablectx/durable/adapters"
 	"github.com/durablectx/durable/local"
+	"github.com/durablectx/durable/local/historyview"
 	"github.com/durablectx/durable/middleware"
 )
 
@@ -96,14 +97,16 @@ func run(ctx context.Context, w io.Writer, dbPath string) (*outcome, error) {
 		return nil, err
 	}
 	fmt.Fprintf(w, "\nHistory of %s:\n\n", arn)
-	writeHistory(w, history)
+	if err := historyview.WriteTable(w, history); err != nil {
+		return nil, err
+	}
 	out := &outcome{ARN: arn, Status: exec.Status, Result: aws.ToString(exec.Result), Error: exec.Error, History: history}
 	fmt.Fprintln(w)
 	if out.Result != "" {
 		fmt.Fprintf(w, "Result: %s\n", out.Result)
 	}
 	if out.Error != nil {
-		fmt.Fprintf(w, "Error: %s: %s\n", aws.ToString(out.Error.ErrorType), aws.ToString(out.Error.ErrorMessage))
+		fmt.Fprintf(w, "Error: %s\n", historyview.ErrorText(out.Error))
 	}
 	fmt.Fprintf(w, "Status: %s\n", out.Status)
 	fmt.Fprintf(w, "\nBrowse the executions: go run ./cmd/durable serve --db %s, then go run ./cmd/durable list %s\n", dbPath, functionName)
@@ -141,16 +144,18 @@ func manager(ctx context.Context, api *local.Client, inbox <-chan string, w io.W
 // follow prints the progress of the execution arn until it ends and returns
 // its history.
 func follow(ctx context.Context, api *local.Client, arn string, w io.Writer) ([]types.Event, error) {
-	p := newProgress(w)
+	p := historyview.NewProgress(w)
 	for {
 		events, err := history(ctx, api, arn)
 		if err != nil {
 			return nil, err
 		}
-		for _, ev := range events[p.seen:] {
-			p.print(ev)
+		for _, ev := range events[min(p.Seen(), len(events)):] {
+			if err := p.Print(ev); err != nil {
+				return nil, err
+			}
 		}
-		if p.terminal {
+		if p.Done() {
 			return events, nil
 		}
 		select {

@@ -37,12 +37,13 @@ func TestRun(t *testing.T) {
 			t.Errorf("run %d: result %s", i+1, res.Result)
 		}
 		for _, want := range []string{
-			"step charge-card attempt 1 failed (payment gateway timeout), retrying in 1s",
-			"callback manager-approval answered",
-			"wait cool-off: sleeping 2s",
-			"map reserve-stock done",
-			"child ship done",
-			"execution succeeded",
+			"step charge-card attempt 1 failed: ",
+			"payment gateway timeout; retry in 1s",
+			"callback manager-approval succeeded",
+			"wait cool-off started: 2s",
+			"map reserve-stock succeeded",
+			"child ship succeeded",
+			"execution SUCCEEDED",
 			"ExecutionSucceeded",
 			"Status: SUCCEEDED",
 		} {

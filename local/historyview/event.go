@@ -1,18 +1,13 @@
-package main
+package historyview
 
 import (
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
-
-// This file turns history events into text: one line per event for the
-// commands that follow an execution (start, serve) and a table for history.
 
 // opTree remembers the parent and label of each operation of one execution,
 // learnt from its events in history order, to indent children under their
@@ -43,6 +38,7 @@ func (t opTree) add(ev types.Event) {
 	t[id] = opNode{parent: aws.ToString(ev.ParentId), label: label}
 }
 
+// depth is the number of operations enclosing ev's.
 func (t opTree) depth(ev types.Event) int {
 	d := 0
 	for p := aws.ToString(ev.ParentId); p != "" && d < 32; p = t[p].parent {
@@ -56,113 +52,6 @@ func (t opTree) label(ev types.Event) string {
 		return n.label
 	}
 	return aws.ToString(ev.Name)
-}
-
-// describe is a one-line account of ev, e.g. `step charge attempt 1 failed:
-// Timeout: gateway timeout; retry in 2s`. t must have seen ev (opTree.add).
-func describe(ev types.Event, t opTree) string {
-	kind, name := kindOf(ev), t.label(ev)
-	what := kind
-	if name != "" && ev.EventType != types.EventTypeInvocationCompleted {
-		what += " " + quote(name)
-	}
-	verb := strings.ToLower(verbOf(ev))
-	switch ev.EventType {
-	case types.EventTypeExecutionStarted:
-		return "execution started, input " + short(payloadOf(ev.ExecutionStartedDetails.Input))
-	case types.EventTypeExecutionSucceeded:
-		return "execution SUCCEEDED, result " + short(resultOf(ev))
-	case types.EventTypeExecutionFailed, types.EventTypeExecutionTimedOut, types.EventTypeExecutionStopped:
-		return "execution " + strings.ToUpper(verb) + ": " + errorOf(ev)
-	case types.EventTypeInvocationCompleted:
-		d := ev.InvocationCompletedDetails
-		s := "invocation " + aws.ToString(d.RequestId) + " ended after " + duration(d)
-		if d.Error != nil {
-			s += ": " + errorOf(ev)
-		}
-		return s
-	case types.EventTypeStepFailed:
-		if r := ev.StepFailedDetails.RetryDetails; r != nil && r.NextAttemptDelaySeconds != nil {
-			return fmt.Sprintf("%s attempt %d failed: %s; retry in %ds", what, r.CurrentAttempt, errorOf(ev), *r.NextAttemptDelaySeconds)
-		}
-	case types.EventTypeWaitStarted:
-		return fmt.Sprintf("%s started: %ds", what, aws.ToInt32(ev.WaitStartedDetails.Duration))
-	case types.EventTypeCallbackStarted:
-		return what + " started: id " + aws.ToString(ev.CallbackStartedDetails.CallbackId)
-	case types.EventTypeChainedInvokeStarted:
-		if d := ev.ChainedInvokeStartedDetails; d != nil {
-			return what + " started: function " + aws.ToString(d.FunctionName)
-		}
-	}
-	s := what + " " + verb
-	if r := resultOf(ev); r != "" && r != "null" {
-		s += ": " + short(r)
-	} else if e := errorOf(ev); e != "" {
-		s += ": " + e
-	}
-	return s
-}
-
-// writeTable prints events as a table: operations indented under their
-// parents, times relative to the first event.
-func writeTable(w io.Writer, events []types.Event) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tTIME\tEVENT\tOPERATION\tDETAILS")
-	t := opTree{}
-	var start time.Time
-	for _, ev := range events {
-		t.add(ev)
-		at := aws.ToTime(ev.EventTimestamp)
-		if start.IsZero() {
-			start = at
-		}
-		op := ""
-		if ev.EventType != types.EventTypeInvocationCompleted {
-			op = strings.Repeat("  ", t.depth(ev)) + kindOf(ev) + " " + t.label(ev)
-		}
-		fmt.Fprintf(tw, "%d\t+%s\t%s\t%s\t%s\n", aws.ToInt32(ev.EventId), elapsed(at.Sub(start)), ev.EventType, op, details(ev))
-	}
-	return tw.Flush()
-}
-
-// details is the DETAILS column of the history table.
-func details(ev types.Event) string {
-	switch {
-	case ev.ExecutionStartedDetails != nil:
-		return "input " + short(payloadOf(ev.ExecutionStartedDetails.Input))
-	case ev.WaitStartedDetails != nil:
-		return fmt.Sprintf("%ds, until %s", aws.ToInt32(ev.WaitStartedDetails.Duration),
-			aws.ToTime(ev.WaitStartedDetails.ScheduledEndTimestamp).Local().Format(time.TimeOnly))
-	case ev.CallbackStartedDetails != nil:
-		return "id " + aws.ToString(ev.CallbackStartedDetails.CallbackId)
-	case ev.ChainedInvokeStartedDetails != nil:
-		return "function " + aws.ToString(ev.ChainedInvokeStartedDetails.FunctionName)
-	case ev.InvocationCompletedDetails != nil:
-		s := "request " + aws.ToString(ev.InvocationCompletedDetails.RequestId) + ", " + duration(ev.InvocationCompletedDetails)
-		if e := errorOf(ev); e != "" {
-			s += ": " + e
-		}
-		return s
-	case ev.StepFailedDetails != nil:
-		s := errorOf(ev)
-		if r := ev.StepFailedDetails.RetryDetails; r != nil {
-			s = fmt.Sprintf("attempt %d: %s", r.CurrentAttempt, s)
-			if r.NextAttemptDelaySeconds != nil {
-				s += fmt.Sprintf("; retry in %ds", *r.NextAttemptDelaySeconds)
-			}
-		}
-		return s
-	case ev.StepSucceededDetails != nil:
-		s := short(resultOf(ev))
-		if r := ev.StepSucceededDetails.RetryDetails; r != nil && r.CurrentAttempt > 1 {
-			s = fmt.Sprintf("attempt %d: %s", r.CurrentAttempt, s)
-		}
-		return s
-	}
-	if r := resultOf(ev); r != "" {
-		return short(r)
-	}
-	return errorOf(ev)
 }
 
 // terminal reports whether ev ends its execution.
@@ -219,6 +108,7 @@ func splitType(t types.EventType) (kind, verb string) {
 	return string(t), ""
 }
 
+// resultOf is the result payload an event carries.
 func resultOf(ev types.Event) string {
 	var r *types.EventResult
 	switch {
@@ -271,11 +161,12 @@ func errorOf(ev types.Event) string {
 	if e == nil {
 		return ""
 	}
-	return errorText(e.Payload)
+	return ErrorText(e.Payload)
 }
 
-// errorText renders an error object as "Type: message".
-func errorText(e *types.ErrorObject) string {
+// ErrorText renders an error object, of an event or of an execution, as
+// "Type: message", or as whichever of the two it has; "" for nil.
+func ErrorText(e *types.ErrorObject) string {
 	if e == nil {
 		return ""
 	}
@@ -296,6 +187,7 @@ func payloadOf(in *types.EventInput) string {
 	return aws.ToString(in.Payload)
 }
 
+// duration is how long an invocation ran.
 func duration(d *types.InvocationCompletedDetails) string {
 	return aws.ToTime(d.EndTimestamp).Sub(aws.ToTime(d.StartTimestamp)).Round(time.Millisecond).String()
 }
@@ -309,6 +201,7 @@ func elapsed(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
+// quote quotes an operation name that would not read as one word.
 func quote(name string) string {
 	if name == "" || strings.ContainsAny(name, " \t\"") {
 		return fmt.Sprintf("%q", name)
