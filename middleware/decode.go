@@ -1,12 +1,14 @@
 package middleware
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -33,6 +35,9 @@ func (d *decoder) operations() ([]types.Operation, error) {
 		d.pos++
 		return ops, nil
 	}
+	// Every operation has one "Type" key and nothing else has one: size the
+	// slice once instead of growing it through copies of large structs.
+	ops = make([]types.Operation, 0, bytes.Count(d.data[d.pos:], []byte(`"Type"`)))
 	for {
 		ops = append(ops, types.Operation{})
 		if err := d.operation(&ops[len(ops)-1]); err != nil {
@@ -88,10 +93,18 @@ func (d *decoder) strValue() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if d.src != "" && len(b) > 0 && len(b) == d.pos-1-start && &b[0] == &d.data[start] {
+	if len(b) == 0 {
+		return "", nil
+	}
+	if &b[0] == &d.data[start] { // b is the payload's own bytes
+		if d.src == "" {
+			return string(b), nil
+		}
 		return d.src[start : d.pos-1], nil
 	}
-	return string(b), nil
+	// b is a buffer rawString made for this string alone (it unescaped or
+	// repaired it) and nothing else holds it: it can become the string.
+	return unsafe.String(&b[0], len(b)), nil
 }
 
 var errSyntax = errors.New("malformed JSON")
