@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	defaultLinger     = 5 * time.Millisecond
+	defaultLinger     = 20 * time.Millisecond
 	defaultMaxBytes   = 750 << 10
 	defaultMaxUpdates = 250
 	// ticketBlock tickets are allocated at a time, so that Enqueue does not
@@ -30,7 +30,7 @@ type Config struct {
 	// Token is the invocation's checkpoint token, from the envelope.
 	Token string
 	// Linger is how long a non-urgent update waits for company before it
-	// leaves; default 5ms, negative for none. A quick step's START
+	// leaves; default 20ms, negative for none. A quick step's START
 	// (enqueued, not awaited) and its SUCCEED (awaited) then leave in one
 	// call; a long step's START leaves after Linger while the step runs.
 	Linger time.Duration

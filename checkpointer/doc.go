@@ -20,7 +20,7 @@
 // One flusher goroutine per Batcher sends updates in enqueue order and chains
 // the checkpoint tokens strictly: each call uses the token the previous call
 // returned. Whatever is queued when a call can leave goes in one call, up to
-// 250 updates and 750 KiB. An update waits at most Linger (5ms) for company;
+// 250 updates and 750 KiB. An update waits at most Linger (20ms) for company;
 // awaiting a ticket or calling Flush makes it and everything before it leave
 // at once. So a quick step's START, enqueued without waiting, and its
 // awaited SUCCEED leave in one call, while a long step's START leaves during

@@ -416,7 +416,8 @@ func (e *Execution) Close() {
 }
 
 // defaultPark is how long an awaiting branch waits for the others when the
-// configuration sets no linger: the checkpointer's default linger.
+// configuration sets no linger. It is shorter than the checkpointer's
+// default linger: a branch that finished waits for slower ones only briefly.
 const defaultPark = 5 * time.Millisecond
 
 // branches counts the branches of an invocation that run durable code, so
