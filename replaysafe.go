@@ -2,13 +2,13 @@ package durable
 
 import (
 	"context"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Now returns the current time, recorded: the first invocation that reaches
@@ -83,26 +83,9 @@ func valueSeed(ctx context.Context) (string, error) {
 }
 
 // uuidNamespace is the namespace of the name-based UUIDs of UUID.
-var uuidNamespace = [16]byte{0x6b, 0x1c, 0x4f, 0x0e, 0x9a, 0x2d, 0x4b, 0x57, 0x8e, 0x13, 0x0c, 0x5d, 0x77, 0x1a, 0x3e, 0x90}
+var uuidNamespace = uuid.UUID{0x6b, 0x1c, 0x4f, 0x0e, 0x9a, 0x2d, 0x4b, 0x57, 0x8e, 0x13, 0x0c, 0x5d, 0x77, 0x1a, 0x3e, 0x90}
 
 // uuidV5 returns the RFC 9562 version 5 UUID of name in uuidNamespace.
 func uuidV5(name string) string {
-	h := sha1.New()
-	h.Write(uuidNamespace[:])
-	h.Write([]byte(name))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = u[6]&0x0f | 0x50 // version 5
-	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return string(b[:])
+	return uuid.NewSHA1(uuidNamespace, []byte(name)).String()
 }

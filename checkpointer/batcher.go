@@ -2,13 +2,12 @@ package checkpointer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/google/uuid"
 )
 
 const (
@@ -535,19 +534,5 @@ type request struct {
 
 // newClientToken returns a random UUIDv4 for a call's idempotency token.
 func newClientToken() string {
-	var r [16]byte
-	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
-	r[6] = r[6]&0x0f | 0x40
-	r[8] = r[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], r[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], r[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], r[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], r[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], r[10:])
-	return string(s[:])
+	return uuid.NewString()
 }
