@@ -236,12 +236,8 @@ type CallbackError struct {
 	Name        string
 	OperationID string
 	CallbackID  string
-	// ErrorType, ErrorMessage, ErrorData and StackTrace are what the
-	// answering system sent.
-	ErrorType    string
-	ErrorMessage string
-	ErrorData    string
-	StackTrace   []string
+	// RecordedError is what the answering system sent.
+	RecordedError
 }
 
 func (e *CallbackError) Error() string {
@@ -251,21 +247,8 @@ func (e *CallbackError) Error() string {
 	return fmt.Sprintf("durable: callback %q failed: %s: %s", e.Name, e.ErrorType, e.ErrorMessage)
 }
 
-// ErrorObject returns the error as the answering system sent it, so an
-// execution that fails with it records that error.
-func (e *CallbackError) ErrorObject() types.ErrorObject {
-	return errorObjectOf(e.ErrorType, e.ErrorMessage, e.ErrorData, e.StackTrace)
-}
-
 func callbackErrorFrom(name, opID, callbackID string, obj *types.ErrorObject) *CallbackError {
-	e := &CallbackError{Name: name, OperationID: opID, CallbackID: callbackID}
-	if obj != nil {
-		e.ErrorType = deref(obj.ErrorType)
-		e.ErrorMessage = deref(obj.ErrorMessage)
-		e.ErrorData = deref(obj.ErrorData)
-		e.StackTrace = obj.StackTrace
-	}
-	return e
+	return &CallbackError{Name: name, OperationID: opID, CallbackID: callbackID, RecordedError: recordedFrom(obj)}
 }
 
 // The ErrorTypes the service records on timed-out callbacks.

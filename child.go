@@ -57,13 +57,10 @@ const ChildResultLimit = 256 * 1024
 // function's error on the invocation that ran it, or an error rebuilt from
 // the record when its type was registered with [RegisterError].
 type ChildError struct {
-	Name         string
-	OperationID  string
-	ErrorType    string
-	ErrorMessage string
-	ErrorData    string
-	StackTrace   []string
-	cause        error
+	Name        string
+	OperationID string
+	RecordedError
+	cause error
 }
 
 func (e *ChildError) Error() string {
@@ -72,11 +69,6 @@ func (e *ChildError) Error() string {
 
 // Unwrap returns the function's error, when it is known.
 func (e *ChildError) Unwrap() error { return e.cause }
-
-// ErrorObject returns the error as recorded on the wire.
-func (e *ChildError) ErrorObject() types.ErrorObject {
-	return errorObjectOf(e.ErrorType, e.ErrorMessage, e.ErrorData, e.StackTrace)
-}
 
 // Child runs fn in a child context: its durable operations are grouped under
 // one CONTEXT operation, and once fn has returned, later invocations return
@@ -225,13 +217,7 @@ func runChild[T any](ctx context.Context, op *ctxstate.Op, cfg *childConfig, fn 
 }
 
 func childErrorFrom(obj *types.ErrorObject, op *ctxstate.Op, cause error) *ChildError {
-	e := &ChildError{Name: op.Name, OperationID: op.ID, cause: cause}
-	if obj != nil {
-		e.ErrorType = deref(obj.ErrorType)
-		e.ErrorMessage = deref(obj.ErrorMessage)
-		e.ErrorData = deref(obj.ErrorData)
-		e.StackTrace = obj.StackTrace
-	}
+	e := &ChildError{Name: op.Name, OperationID: op.ID, RecordedError: recordedFrom(obj), cause: cause}
 	if e.cause == nil {
 		e.cause = rebuildError(e.ErrorType, e.ErrorData)
 	}

@@ -37,6 +37,30 @@ var ErrConcurrentOperation = ctxstate.ErrConcurrentOperation
 // than the one recorded at the same position. It fails the execution.
 type NonDeterminismError = ctxstate.NonDeterminismError
 
+// RecordedError is an error as the history records it: the service's
+// ErrorObject. The errors of the operations ([*StepError], [*ChildError],
+// [*CallbackError], [*InvokeError]) embed it, so they read the same on the
+// invocation that saw the failure and on every replay.
+type RecordedError struct {
+	ErrorType    string
+	ErrorMessage string
+	ErrorData    string
+	StackTrace   []string
+}
+
+// ErrorObject returns the error in the form the service records; an
+// execution that fails with the error records this.
+func (r RecordedError) ErrorObject() types.ErrorObject {
+	return errorObjectOf(r.ErrorType, r.ErrorMessage, r.ErrorData, r.StackTrace)
+}
+
+func recordedFrom(obj *types.ErrorObject) RecordedError {
+	if obj == nil {
+		return RecordedError{}
+	}
+	return RecordedError{ErrorType: deref(obj.ErrorType), ErrorMessage: deref(obj.ErrorMessage), ErrorData: deref(obj.ErrorData), StackTrace: obj.StackTrace}
+}
+
 // StepError is the error of a step that failed for good: its attempts ran out
 // or its retry policy declined to retry. It carries what was recorded, so it
 // is the same on the invocation that ran the step and on every replay.
@@ -47,13 +71,10 @@ type StepError struct {
 	// Name and OperationID identify the step.
 	Name        string
 	OperationID string
-	// ErrorType is the Go type name of the step function's error, such as
-	// "main.TransientError"; ErrorMessage its message; ErrorData its JSON
-	// encoding for registered types.
-	ErrorType    string
-	ErrorMessage string
-	ErrorData    string
-	StackTrace   []string
+	// RecordedError is the step function's error as recorded: ErrorType
+	// is its Go type name, such as "main.TransientError", ErrorData its
+	// JSON encoding for registered types.
+	RecordedError
 	// Attempt is the attempt that failed last (1-based).
 	Attempt int
 	cause   error
@@ -69,11 +90,6 @@ func (e *StepError) Error() string {
 
 // Unwrap returns the step function's error, when it is known.
 func (e *StepError) Unwrap() error { return e.cause }
-
-// ErrorObject returns the error as recorded on the wire.
-func (e *StepError) ErrorObject() types.ErrorObject {
-	return errorObjectOf(e.ErrorType, e.ErrorMessage, e.ErrorData, e.StackTrace)
-}
 
 // PanicError is the error of a step function that panicked. The panic is
 // recovered: it is a failed attempt like any other, fed to the retry policy.
@@ -178,13 +194,7 @@ func errorObjectOf(errorType, message, data string, stack []string) types.ErrorO
 }
 
 func stepErrorFrom(obj *types.ErrorObject, name, id string, attempt int, cause error) *StepError {
-	e := &StepError{Name: name, OperationID: id, Attempt: attempt, cause: cause}
-	if obj != nil {
-		e.ErrorType = deref(obj.ErrorType)
-		e.ErrorMessage = deref(obj.ErrorMessage)
-		e.ErrorData = deref(obj.ErrorData)
-		e.StackTrace = obj.StackTrace
-	}
+	e := &StepError{Name: name, OperationID: id, RecordedError: recordedFrom(obj), Attempt: attempt, cause: cause}
 	if e.cause == nil {
 		e.cause = rebuildError(e.ErrorType, e.ErrorData)
 	}

@@ -130,11 +130,8 @@ func invokeOutcome[T any](op *ctxstate.Op, cfg *invokeConfig, functionName strin
 		return v, err
 	default:
 		e := &InvokeError{Name: op.Name, OperationID: op.ID, FunctionName: functionName, Status: rec.Status}
-		if d != nil && d.Error != nil {
-			e.ErrorType = deref(d.Error.ErrorType)
-			e.ErrorMessage = deref(d.Error.ErrorMessage)
-			e.ErrorData = deref(d.Error.ErrorData)
-			e.StackTrace = d.Error.StackTrace
+		if d != nil {
+			e.RecordedError = recordedFrom(d.Error)
 		}
 		endHook(exec, op, rec.Status, 0, replaying, e)
 		return zero, e
@@ -151,12 +148,8 @@ type InvokeError struct {
 	FunctionName string
 	// Status is how the target's execution ended.
 	Status types.OperationStatus
-	// ErrorType, ErrorMessage, ErrorData and StackTrace are the target's
-	// error, when it recorded one.
-	ErrorType    string
-	ErrorMessage string
-	ErrorData    string
-	StackTrace   []string
+	// RecordedError is the target's error, when it recorded one.
+	RecordedError
 }
 
 func (e *InvokeError) Error() string {
@@ -190,5 +183,5 @@ func (e *InvokeError) ErrorObject() types.ErrorObject {
 	if e.ErrorType == "" && e.ErrorMessage == "" {
 		return errorObjectOf("durable.InvokeError", e.Error(), "", nil)
 	}
-	return errorObjectOf(e.ErrorType, e.ErrorMessage, e.ErrorData, e.StackTrace)
+	return e.RecordedError.ErrorObject()
 }

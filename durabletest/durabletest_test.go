@@ -129,7 +129,7 @@ func TestStartAndAnswer(t *testing.T) {
 		t.Fatalf("callback %q of %s", id, ex.ARN())
 	}
 	ex.HeartbeatCallback(id)
-	ex.FailCallback(id, &durable.CallbackError{ErrorType: "Rejected", ErrorMessage: "not today"})
+	ex.FailCallback(id, &durable.CallbackError{RecordedError: durable.RecordedError{ErrorType: "Rejected", ErrorMessage: "not today"}})
 	res := ex.Result()
 	if res.Status != durabletest.Failed || res.Error == nil || !strings.Contains(aws.ToString(res.Error.ErrorMessage), "not today") {
 		t.Fatal(res)
