@@ -6,27 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
 	"github.com/durablectx/durable"
-	"github.com/durablectx/durable/adapters"
-	"github.com/durablectx/durable/internal/fakeapi"
-	"github.com/durablectx/durable/middleware"
+	"github.com/durablectx/durable/durabletest"
 )
-
-// printStatuses prints the answers of a run of invocations.
-func printStatuses(outs []fakeapi.Output) {
-	for i, o := range outs {
-		if i > 0 {
-			fmt.Print(" ")
-		}
-		fmt.Print(o.Status)
-	}
-	if last := outs[len(outs)-1]; last.Result != nil {
-		fmt.Print(" ", *last.Result)
-	}
-	fmt.Println()
-}
 
 // Wait suspends the function: it is not running, nor billed, while the
 // service holds the execution, and is invoked again when the time is up.
@@ -37,15 +19,16 @@ func ExampleWait() {
 		}
 		return "cooled off", nil
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	outs, _ := api.Run(context.Background(), h, 5) // Run moves the virtual clock between invocations
-	printStatuses(outs)
-	u := api.Updates()[0]
-	fmt.Println(u.Type, *u.SubType, *u.Name, *u.WaitOptions.WaitSeconds)
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil) // the virtual clock skips the day
+	fmt.Println(res.Status, res.Output, "after", res.Invocations(), "invocations")
+	op := res.Operation("cool-off")
+	fmt.Println(op.Type, op.SubType, op.Status, *op.Events[0].WaitStartedDetails.Duration)
 	// Output:
-	// PENDING SUCCEEDED "cooled off"
-	// WAIT Wait cool-off 86400
+	// SUCCEEDED cooled off after 2 invocations
+	// WAIT Wait SUCCEEDED 86400
 }
 
 // WaitUntil waits for a moment rather than a duration. With a time recorded
@@ -61,31 +44,31 @@ func ExampleWaitUntil() {
 		}
 		return "remind the customer", nil
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	outs, _ := api.Run(context.Background(), h, 5)
-	printStatuses(outs)
-	for _, u := range api.Updates() {
-		if u.Type == types.OperationTypeWait {
-			fmt.Println(*u.Name, *u.WaitOptions.WaitSeconds)
-		}
-	}
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Status, res.Output)
+	op := res.Operation("reminder")
+	fmt.Println(op.Name, op.Type, *op.Events[0].WaitStartedDetails.Duration)
 	// Output:
-	// PENDING SUCCEEDED "remind the customer"
-	// reminder 3600
+	// SUCCEEDED remind the customer
+	// reminder WAIT 3600
 }
 
 // CreateCallback hands out an id; another system answers through the
 // durable API (SendDurableExecutionCallbackSuccess), and Await returns what
 // it sent. Until then the function is suspended.
 func ExampleCreateCallback() {
+	var asked string // the callback id the reviewer was given
 	handler := func(ctx context.Context, _ any) (string, error) {
 		cb, err := durable.CreateCallback[string](ctx, "approval", durable.WithTimeout(48*time.Hour))
 		if err != nil {
 			return "", err
 		}
 		if _, err := durable.Step(ctx, "ask", func(ctx context.Context) (any, error) {
-			fmt.Println("ask a reviewer to answer callback", cb.ID())
+			fmt.Println("ask a reviewer to answer the callback")
+			asked = cb.ID()
 			return nil, nil
 		}); err != nil {
 			return "", err
@@ -96,15 +79,19 @@ func ExampleCreateCallback() {
 		}
 		return "reviewer says " + answer, nil
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	first, _ := api.Invoke(context.Background(), h)
-	_ = api.Complete("approval", "yes", nil) // the reviewer answers
-	second, _ := api.Invoke(context.Background(), h)
-	fmt.Println(first.Status, second.Status, *second.Result)
+
+	t := newT()
+	defer t.cleanup()
+	exec := durabletest.Start(t, handler, nil)
+	id := exec.WaitForCallback("approval") // the function is suspended, waiting
+	fmt.Println("the reviewer got the callback's id:", id == asked)
+	exec.SucceedCallback(id, "yes") // the reviewer answers
+	res := exec.Result()
+	fmt.Println(res.Status, res.Output)
 	// Output:
-	// ask a reviewer to answer callback Y2Ik1
-	// PENDING SUCCEEDED "reviewer says yes"
+	// ask a reviewer to answer the callback
+	// the reviewer got the callback's id: true
+	// SUCCEEDED reviewer says yes
 }
 
 // A callback that gets no answer in time fails with a typed error, whose
@@ -122,15 +109,15 @@ func ExampleWithTimeout() {
 		}
 		return answer, err
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	first, _ := api.Invoke(context.Background(), h)
-	// The service times the callback out after an hour.
-	_ = api.Finish("approval", types.OperationStatusTimedOut, nil,
-		&types.ErrorObject{ErrorType: sptr(durable.ErrorTypeCallbackTimeout), ErrorMessage: sptr("Callback timed out")})
-	second, _ := api.Invoke(context.Background(), h)
-	fmt.Println(first.Status, second.Status, *second.Result)
-	// Output: PENDING SUCCEEDED "no answer: Callback.Timeout"
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil) // nobody answers: the service times the callback out after an hour
+	fmt.Println(res.Status, res.Output)
+	fmt.Println("callback:", res.Operation("approval").Status)
+	// Output:
+	// SUCCEEDED no answer: Callback.Timeout
+	// callback: TIMED_OUT
 }
 
 type expense struct {
@@ -141,10 +128,12 @@ type expense struct {
 // WaitForCallback combines creating a callback and handing its id over: the
 // submit function runs once, as a step, with the id.
 func ExampleWaitForCallback() {
+	var submitted string
 	handler := func(ctx context.Context, amount int) (string, error) {
 		decision, err := durable.WaitForCallback[expense](ctx, "expense",
 			func(ctx context.Context, callbackID string) error {
-				fmt.Printf("queue expense of %d for approval, reply to %s\n", amount, callbackID)
+				fmt.Printf("queue expense of %d for approval\n", amount)
+				submitted = callbackID
 				return nil
 			}, durable.WithHeartbeatTimeout(time.Hour))
 		if err != nil {
@@ -152,16 +141,19 @@ func ExampleWaitForCallback() {
 		}
 		return fmt.Sprintf("approved: %v (%s)", decision.Approved, decision.Note), nil
 	}
-	api := fakeapi.New(`120`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	first, _ := api.Invoke(context.Background(), h)
-	// The approver answers the callback; its operation is named "<name> create callback id".
-	_ = api.Complete("expense create callback id", `{"approved": true, "note": "within budget"}`, nil)
-	second, _ := api.Invoke(context.Background(), h)
-	fmt.Println(first.Status, second.Status, *second.Result)
+
+	t := newT()
+	defer t.cleanup()
+	exec := durabletest.Start(t, handler, 120)
+	id := exec.WaitForCallback("expense")
+	fmt.Println("the approver replies to the submitted id:", id == submitted)
+	exec.SucceedCallback(id, expense{Approved: true, Note: "within budget"})
+	res := exec.Result()
+	fmt.Println(res.Status, res.Output, "after", res.Invocations(), "invocations")
 	// Output:
-	// queue expense of 120 for approval, reply to Y2Ik1
-	// PENDING SUCCEEDED "approved: true (within budget)"
+	// queue expense of 120 for approval
+	// the approver replies to the submitted id: true
+	// SUCCEEDED approved: true (within budget) after 2 invocations
 }
 
 // Invoke calls another Lambda function through the service: this function is
@@ -177,17 +169,23 @@ func ExampleInvoke() {
 		}
 		return q.Total, nil
 	}
-	api := fakeapi.New(`["book","pen"]`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	first, _ := api.Invoke(context.Background(), h)
-	u := api.Updates()[0]
-	fmt.Println(u.Type, *u.ChainedInvokeOptions.FunctionName, *u.ChainedInvokeOptions.TenantId, *u.Payload)
-	_ = api.Complete("price", `{"total":17}`, nil) // pricing:live returned
-	second, _ := api.Invoke(context.Background(), h)
-	fmt.Println(first.Status, second.Status, *second.Result)
+	pricing := func(ctx context.Context, items []string) (quote, error) {
+		fmt.Println("pricing", items)
+		return quote{Total: 7 + 10}, nil
+	}
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, []string{"book", "pen"},
+		durabletest.WithFunction("pricing", pricing)) // the durable function "pricing"
+	fmt.Println(res.Status, res.Output, "after", res.Invocations(), "invocations")
+	op := res.Operation("price")
+	started := op.Events[0].ChainedInvokeStartedDetails
+	fmt.Println(op.Type, *started.FunctionName, *started.TenantId, op.Status)
 	// Output:
-	// CHAINED_INVOKE pricing:live shop-7 ["book","pen"]
-	// PENDING SUCCEEDED 17
+	// pricing [book pen]
+	// SUCCEEDED 17 after 2 invocations
+	// CHAINED_INVOKE pricing:live shop-7 SUCCEEDED
 }
 
 // WaitForCondition polls: each check runs once and records its state; between
@@ -207,20 +205,21 @@ func ExampleWaitForCondition() {
 				durable.RetryPolicy{InitialDelay: 10 * time.Second, Multiplier: 2, Jitter: durable.NoJitter}),
 			durable.WithMaxPolls(10))
 	}
-	api := fakeapi.New(`"job-42"`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	outs, _ := api.Run(context.Background(), h, 10)
-	printStatuses(outs)
-	for _, u := range api.Updates() {
-		if u.Action == types.OperationActionRetry {
-			fmt.Printf("recorded %s, next check in %ds\n", *u.Payload, *u.StepOptions.NextAttemptDelaySeconds)
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, "job-42")
+	fmt.Println(res.Status, res.Output, "after", res.Invocations(), "invocations")
+	for _, e := range res.Operation("job-done").Events {
+		if d := e.StepSucceededDetails; d != nil && d.RetryDetails != nil && d.RetryDetails.NextAttemptDelaySeconds != nil {
+			fmt.Printf("recorded %s, next check in %ds\n", *d.Result.Payload, *d.RetryDetails.NextAttemptDelaySeconds)
 		}
 	}
 	// Output:
 	// check 1: job-42 is QUEUED
 	// check 2: job-42 is RUNNING
 	// check 3: job-42 is DONE
-	// PENDING PENDING SUCCEEDED "DONE"
+	// SUCCEEDED DONE after 3 invocations
 	// recorded "QUEUED", next check in 10s
 	// recorded "RUNNING", next check in 20s
 }
@@ -243,10 +242,11 @@ func ExampleNow() {
 		}
 		return "open", nil
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	outs, _ := api.Run(context.Background(), h, 5)
-	fmt.Println(len(outs), "invocations, same time on replay:", seen[0].Equal(seen[1]))
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Invocations(), "invocations, same time on replay:", seen[0].Equal(seen[1]))
 	// Output: 2 invocations, same time on replay: true
 }
 
@@ -254,6 +254,7 @@ func ExampleNow() {
 // checkpoint: they derive from the execution and the order they are drawn in.
 func ExampleUUID() {
 	var ids []string
+	var dice []int
 	handler := func(ctx context.Context, _ any) (int, error) {
 		id, err := durable.UUID(ctx)
 		if err != nil {
@@ -264,21 +265,21 @@ func ExampleUUID() {
 		if err != nil {
 			return 0, err
 		}
-		dice := r.IntN(6) + 1
-		if err := durable.Wait(ctx, "pause", time.Minute); err != nil {
-			return 0, err
+		dice = append(dice, r.IntN(6)+1)
+		for _, pause := range []string{"pause", "pause again"} {
+			if err := durable.Wait(ctx, pause, time.Minute); err != nil {
+				return 0, err
+			}
 		}
-		return dice, nil
+		return dice[len(dice)-1], nil
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	outs, _ := api.Run(context.Background(), h, 5)
-	again, _ := api.Invoke(context.Background(), h) // one more replay
-	fmt.Println(len(ids), "invocations, same id:", ids[0] == ids[1] && ids[1] == ids[2], "length:", len(ids[0]))
-	fmt.Println("same dice:", *outs[1].Result == *again.Result, "updates:", len(api.Updates()), "(the wait's START)")
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Invocations(), "invocations, same id:", ids[0] == ids[1] && ids[1] == ids[2], "length:", len(ids[0]))
+	fmt.Println("same dice:", dice[0] == dice[1] && dice[1] == dice[2], "checkpointed operations:", len(res.Operations()), "(the waits)")
 	// Output:
 	// 3 invocations, same id: true length: 36
-	// same dice: true updates: 1 (the wait's START)
+	// same dice: true checkpointed operations: 2 (the waits)
 }
-
-func sptr(s string) *string { return &s }

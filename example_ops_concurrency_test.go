@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/durablectx/durable"
-	"github.com/durablectx/durable/adapters"
-	"github.com/durablectx/durable/internal/fakeapi"
-	"github.com/durablectx/durable/middleware"
+	"github.com/durablectx/durable/durabletest"
 )
 
 // Go starts a branch in a child context of its own; Await returns its
@@ -30,10 +28,11 @@ func ExampleGo() {
 		}
 		return fmt.Sprintf("%s pays %d", user, price), nil
 	}
-	api := fakeapi.New(`null`)
-	out, _ := api.Invoke(context.Background(), middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api)))
-	fmt.Println(out.Status, *out.Result)
-	// Output: SUCCEEDED "ada pays 42"
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Status, res.Output)
+	// Output: SUCCEEDED ada pays 42
 }
 
 // All waits for every future and returns their results in order, or the
@@ -50,15 +49,17 @@ func ExampleAll() {
 		}
 		return durable.All(ctx, forecasts...)
 	}
-	api := fakeapi.New(`["Lisbon","Oslo"]`)
-	out, _ := api.Invoke(context.Background(), middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api)))
-	fmt.Println(out.Status, *out.Result)
-	// Output: SUCCEEDED ["Lisbon: sunny","Oslo: sunny"]
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, []string{"Lisbon", "Oslo"})
+	fmt.Println(res.Status, res.Output)
+	// Output: SUCCEEDED [Lisbon: sunny Oslo: sunny]
 }
 
 // Race returns the outcome of the first future to finish, and records
 // which one it was, so that replay returns the same.
 func ExampleRace() {
+	var winners []string // the race's outcome, on each invocation
 	handler := func(ctx context.Context, _ any) (string, error) {
 		late := make(chan struct{}) // the primary answers once the race is over
 		defer close(late)
@@ -69,14 +70,22 @@ func ExampleRace() {
 		replica := durable.Go(ctx, "replica", func(ctx context.Context) (string, error) {
 			return "replica", nil
 		})
-		return durable.Race(ctx, "first answer", primary, replica)
+		winner, err := durable.Race(ctx, "first answer", primary, replica)
+		if err != nil {
+			return "", err
+		}
+		winners = append(winners, winner)
+		if err := durable.Wait(ctx, "pause", time.Minute); err != nil {
+			return "", err // suspended: the next invocation replays the race
+		}
+		return winner, nil
 	}
-	api := fakeapi.New(`null`)
-	h := middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api))
-	first, _ := api.Invoke(context.Background(), h)
-	replay, _ := api.Invoke(context.Background(), h)
-	fmt.Println(*first.Result, *replay.Result)
-	// Output: "replica" "replica"
+
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Status, res.Output, "on each invocation:", winners)
+	// Output: SUCCEEDED replica on each invocation: [replica replica]
 }
 
 // Map runs a function over items, concurrently, each item in a child
@@ -97,10 +106,11 @@ func ExampleMap() {
 		}
 		return fmt.Sprintf("%s: %v, %d failed", r.CompletionReason, r.Values(), r.FailureCount()), nil
 	}
-	api := fakeapi.New(`["a.png","b.txt","c.png"]`)
-	out, _ := api.Invoke(context.Background(), middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api)))
-	fmt.Println(out.Status, *out.Result)
-	// Output: SUCCEEDED "ALL_COMPLETED: [small-a.png small-c.png], 1 failed"
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, []string{"a.png", "b.txt", "c.png"})
+	fmt.Println(res.Status, res.Output)
+	// Output: SUCCEEDED ALL_COMPLETED: [small-a.png small-c.png], 1 failed
 }
 
 // WithMinSuccessful completes a map early: items not started by then
@@ -116,10 +126,11 @@ func ExampleWithMinSuccessful() {
 		}
 		return fmt.Sprintf("%s %v (%d of %d started)", r.CompletionReason, r.Values(), r.TotalCount(), len(mirrors)), nil
 	}
-	api := fakeapi.New(`null`)
-	out, _ := api.Invoke(context.Background(), middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api)))
-	fmt.Println(*out.Result)
-	// Output: "MIN_SUCCESSFUL_REACHED [from eu] (1 of 3 started)"
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Status, res.Output)
+	// Output: SUCCEEDED MIN_SUCCESSFUL_REACHED [from eu] (1 of 3 started)
 }
 
 // Parallel runs different branches concurrently. Err turns item failures
@@ -142,10 +153,11 @@ func ExampleParallel() {
 		}
 		return r.Values(), nil
 	}
-	api := fakeapi.New(`"o-7"`)
-	out, _ := api.Invoke(context.Background(), middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api)))
-	fmt.Println(out.Status, *out.Result)
-	// Output: SUCCEEDED ["shipped o-7","billed o-7"]
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, "o-7")
+	fmt.Println(res.Status, res.Output)
+	// Output: SUCCEEDED [shipped o-7 billed o-7]
 }
 
 // Retry runs a group of operations again after a durable wait when it
@@ -167,11 +179,12 @@ func ExampleRetry() {
 			}, durable.WithRetry(durable.NoRetry))
 		}, durable.RetryPolicy{MaxAttempts: 3, InitialDelay: time.Minute, Jitter: durable.NoJitter})
 	}
-	api := fakeapi.New(`null`)
-	outs, _ := api.Run(context.Background(), middleware.Wrap(adapters.Handler(handler), middleware.WithAPI(api)), 5)
-	for _, o := range outs {
-		fmt.Print(o.Status, " ")
-	}
-	fmt.Println(*outs[len(outs)-1].Result, "after", tries, "attempts")
-	// Output: PENDING SUCCEEDED "confirmed 12A" after 2 attempts
+	t := newT()
+	defer t.cleanup()
+	res := durabletest.Run(t, handler, nil)
+	fmt.Println(res.Status, res.Output)
+	fmt.Println("after", tries, "attempts and", res.Invocations(), "invocations")
+	// Output:
+	// SUCCEEDED confirmed 12A
+	// after 2 attempts and 2 invocations
 }
