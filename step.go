@@ -71,10 +71,7 @@ func Step[T any](ctx context.Context, name string, fn func(context.Context) (T, 
 	if err != nil {
 		return zero, err
 	}
-	cfg := stepConfig{retry: DefaultRetry, serdes: JSON, subType: "Step"}
-	for _, o := range opts {
-		o.applyStep(&cfg)
-	}
+	cfg := newStepConfig(opts)
 	if err := validateName("step", name); err != nil {
 		return zero, err
 	}
@@ -84,6 +81,21 @@ func Step[T any](ctx context.Context, name string, fn func(context.Context) (T, 
 	}
 	defer op.End()
 	return runStep(ctx, op, &cfg, fn)
+}
+
+// newStepConfig applies opts to the defaults. It returns the configuration
+// by value: options are interface calls, so the value they edit escapes to
+// the heap, and keeping that here means a step without options allocates
+// nothing for its configuration.
+func newStepConfig(opts []StepOption) stepConfig {
+	if len(opts) == 0 {
+		return stepConfig{retry: DefaultRetry, serdes: JSON, subType: "Step"}
+	}
+	cfg := &stepConfig{retry: DefaultRetry, serdes: JSON, subType: "Step"}
+	for _, o := range opts {
+		o.applyStep(cfg)
+	}
+	return *cfg
 }
 
 // StepAttempt returns the 1-based attempt number of the step whose function
