@@ -128,8 +128,8 @@ func (f *Frame) Begin(typ types.OperationType, subType, name string) (*Op, error
 	seq := f.seq
 	f.mu.Unlock()
 
-	path := childPath(f.path, seq)
-	op := &Op{Frame: f, Path: path, ID: WireID(path), ParentID: f.parentID, Type: typ, SubType: subType, Name: name, held: true}
+	path, id := positionIDs(f.path, seq)
+	op := &Op{Frame: f, Path: path, ID: id, ParentID: f.parentID, Type: typ, SubType: subType, Name: name, held: true}
 	if rec := f.exec.Operation(op.ID); rec != nil {
 		if !matches(rec, typ, subType, name) {
 			op.End()
@@ -195,6 +195,24 @@ func childPath(parent string, seq int) string {
 		return strconv.Itoa(seq)
 	}
 	return parent + "-" + strconv.Itoa(seq)
+}
+
+// positionIDs returns the positional id of the seq-th operation under
+// parent and its wire id, built in one buffer and one string: Begin runs
+// once per replayed operation.
+func positionIDs(parent string, seq int) (path, id string) {
+	var buf [96]byte
+	b := buf[:0]
+	if parent != "" {
+		b = append(b, parent...)
+		b = append(b, '-')
+	}
+	b = strconv.AppendInt(b, int64(seq), 10)
+	n := len(b)
+	sum := md5.Sum(b)
+	b = hex.AppendEncode(b, sum[:8])
+	s := string(b)
+	return s[:n], s[n:]
 }
 
 // WireID hashes a positional operation id ("2", "2-1") to the id sent on the
