@@ -64,6 +64,7 @@ type decoder struct {
 	src   string
 	strs  []string
 	times []time.Time
+	steps []types.StepDetails
 }
 
 func (d *decoder) strPtr(s string) *string {
@@ -626,7 +627,11 @@ func (d *decoder) stepDetails(op *types.Operation) error {
 	if null, err := d.isNullOrObject(); null || err != nil {
 		return err
 	}
-	det := &types.StepDetails{}
+	if len(d.steps) == 0 {
+		d.steps = make([]types.StepDetails, 64)
+	}
+	det := &d.steps[0]
+	d.steps = d.steps[1:]
 	op.StepDetails = det
 	it := d.beginObject()
 	for it.next() {
