@@ -138,19 +138,10 @@ func runCondition[S any](ctx context.Context, op *ctxstate.Op, cfg *conditionCon
 			attempt = int(rec.StepDetails.Attempt) + 1
 		}
 		startHook(exec, op, true)
-		switch rec.Status {
-		case types.OperationStatusSucceeded:
-			v, err := decode[S](cfg.serdes, "wait-for-condition", op.Name, stepResult(rec))
-			endHook(exec, op, rec.Status, attempt-1, true, err)
+		if v, done, err := replayedStep[S](op, cfg.serdes, "wait-for-condition", attempt-1); done {
 			return v, err
-		case types.OperationStatusFailed, types.OperationStatusCancelled, types.OperationStatusTimedOut, types.OperationStatusStopped:
-			var obj *types.ErrorObject
-			if rec.StepDetails != nil {
-				obj = rec.StepDetails.Error
-			}
-			err := stepErrorFrom(obj, op.Name, op.ID, attempt-1, nil)
-			endHook(exec, op, rec.Status, attempt-1, true, err)
-			return zero, err
+		}
+		switch rec.Status {
 		case types.OperationStatusPending:
 			endHook(exec, op, rec.Status, attempt-1, true, nil)
 			return zero, exec.Suspend(fmt.Sprintf("wait-for-condition %q waits for its next check", op.Name))

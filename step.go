@@ -143,19 +143,10 @@ func runStep[T any](ctx context.Context, op *ctxstate.Op, cfg *stepConfig, fn fu
 		if hooks != nil && hooks.OperationStart != nil {
 			hooks.OperationStart(opInfo(exec, op, true, attempt))
 		}
-		switch rec.Status {
-		case types.OperationStatusSucceeded:
-			v, err := decode[T](cfg.serdes, "step", op.Name, stepResult(rec))
-			endHook(exec, op, rec.Status, attempt-1, true, err)
+		if v, done, err := replayedStep[T](op, cfg.serdes, "step", attempt-1); done {
 			return v, err
-		case types.OperationStatusFailed, types.OperationStatusCancelled, types.OperationStatusTimedOut, types.OperationStatusStopped:
-			var obj *types.ErrorObject
-			if rec.StepDetails != nil {
-				obj = rec.StepDetails.Error
-			}
-			err := stepErrorFrom(obj, op.Name, op.ID, attempt-1, nil)
-			endHook(exec, op, rec.Status, attempt-1, true, err)
-			return zero, err
+		}
+		switch rec.Status {
 		case types.OperationStatusPending:
 			return zero, exec.Suspend(fmt.Sprintf("step %q waits for its retry", op.Name))
 		case types.OperationStatusStarted:
@@ -264,6 +255,27 @@ func callStep[T any](ctx context.Context, fn func(context.Context) (T, error)) (
 		}
 	}()
 	return fn(ctx)
+}
+
+// replayedStep returns the recorded outcome of a step-like operation that
+// finished in an earlier invocation: its result through s, or its
+// *StepError. done is false while the operation has not finished.
+func replayedStep[T any](op *ctxstate.Op, s Serdes, what string, attempts int) (v T, done bool, err error) {
+	rec, exec := op.Recorded, op.Frame.Execution()
+	switch rec.Status {
+	case types.OperationStatusSucceeded:
+		v, err = decode[T](s, what, op.Name, stepResult(rec))
+	case types.OperationStatusFailed, types.OperationStatusCancelled, types.OperationStatusTimedOut, types.OperationStatusStopped:
+		var obj *types.ErrorObject
+		if rec.StepDetails != nil {
+			obj = rec.StepDetails.Error
+		}
+		err = stepErrorFrom(obj, op.Name, op.ID, attempts, nil)
+	default:
+		return v, false, nil
+	}
+	endHook(exec, op, rec.Status, attempts, true, err)
+	return v, true, err
 }
 
 func stepResult(rec *types.Operation) string {
