@@ -54,7 +54,7 @@ type Execution struct {
 	batcher *checkpointer.Batcher
 
 	mu       sync.RWMutex
-	ops      map[string]*types.Operation
+	ops      map[string]*types.Operation // what the service returned during this invocation
 	recorded map[string]*types.Operation // the history the invocation started with; read-only after New
 	execOp   *types.Operation
 
@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config) *Execution {
 		hooks:    cfg.Hooks,
 		now:      cfg.Now,
 		base:     ctx,
-		ops:      make(map[string]*types.Operation, len(cfg.Operations)),
+		ops:      make(map[string]*types.Operation),
 		recorded: make(map[string]*types.Operation, len(cfg.Operations)),
 		updated:  cfg.UpdatedOperationIDs,
 	}
@@ -102,7 +102,6 @@ func New(ctx context.Context, cfg Config) *Execution {
 			e.execOp = op
 			continue
 		}
-		e.ops[*op.Id] = op
 		e.recorded[*op.Id] = op
 	}
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
@@ -154,9 +153,19 @@ func (e *Execution) Replayed() bool { return len(e.recorded) > 0 }
 // wire id, or nil. The returned value must not be modified.
 func (e *Execution) Operation(id string) *types.Operation {
 	e.mu.RLock()
-	op := e.ops[id]
+	op := e.lookupLocked(id)
 	e.mu.RUnlock()
 	return op
+}
+
+// lookupLocked finds an operation: ops holds what the service returned
+// during the invocation, recorded (read-only) the history it started with,
+// so starting an invocation fills one map, not two.
+func (e *Execution) lookupLocked(id string) *types.Operation {
+	if op := e.ops[id]; op != nil {
+		return op
+	}
+	return e.recorded[id]
 }
 
 func (e *Execution) wasRecorded(id string) bool {
@@ -169,7 +178,13 @@ func (e *Execution) wasRecorded(id string) bool {
 func (e *Execution) OperationCount() int {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return len(e.ops)
+	n := len(e.recorded)
+	for id := range e.ops {
+		if _, ok := e.recorded[id]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
 // merge folds operations returned by the service into the table, and
@@ -187,13 +202,16 @@ func (e *Execution) merge(ops []types.Operation) {
 		if op.Id == nil || op.Type == types.OperationTypeExecution {
 			continue
 		}
-		if report && changed(e.ops[*op.Id], op) {
+		if report && changed(e.lookupLocked(*op.Id), op) {
 			updated = append(updated, e.operationInfo(op))
 		}
 		e.ops[*op.Id] = op
 	}
 	if len(updated) > 0 {
-		all = make(map[string]OperationInfo, len(e.ops))
+		all = make(map[string]OperationInfo, len(e.recorded)+len(e.ops))
+		for id, op := range e.recorded {
+			all[id] = e.operationInfo(op)
+		}
 		for id, op := range e.ops {
 			all[id] = e.operationInfo(op)
 		}
