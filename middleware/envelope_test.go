@@ -276,17 +276,22 @@ func canon(ops []types.Operation) string {
 	return string(b)
 }
 
-func BenchmarkDecodeEnvelope(b *testing.B) {
+// replayEnvelope is the envelope of an invocation that replays n steps.
+func replayEnvelope(n int) []byte {
 	var sb strings.Builder
 	sb.WriteString(`{"DurableExecutionArn":"arn:x","CheckpointToken":"t","InitialExecutionState":{"Operations":[`)
-	for i := range 1000 {
+	for i := range n {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
 		sb.WriteString(`{"Id":"c4ca4238a0b92382","Type":"STEP","SubType":"Step","Status":"SUCCEEDED","StartTimestamp":1767225600200,"EndTimestamp":1767225600250,"StepDetails":{"Attempt":1,"Result":"{\"i\":1,\"s\":\"x\"}"}}`)
 	}
 	sb.WriteString(`],"NextMarker":""}}`)
-	payload := []byte(sb.String())
+	return []byte(sb.String())
+}
+
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	payload := replayEnvelope(1000)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for range b.N {
@@ -297,16 +302,7 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 }
 
 func BenchmarkDecodeEnvelopeReference(b *testing.B) {
-	var sb strings.Builder
-	sb.WriteString(`{"DurableExecutionArn":"arn:x","CheckpointToken":"t","InitialExecutionState":{"Operations":[`)
-	for i := range 1000 {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString(`{"Id":"c4ca4238a0b92382","Type":"STEP","SubType":"Step","Status":"SUCCEEDED","StartTimestamp":1767225600200,"EndTimestamp":1767225600250,"StepDetails":{"Attempt":1,"Result":"{\"i\":1,\"s\":\"x\"}"}}`)
-	}
-	sb.WriteString(`],"NextMarker":""}}`)
-	payload := []byte(sb.String())
+	payload := replayEnvelope(1000)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for range b.N {

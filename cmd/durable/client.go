@@ -160,7 +160,7 @@ func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func follow(ctx context.Context, client *lambda.Client, arn string, w io.Writer, asJSON bool) error {
 	p := historyview.NewProgress(w)
 	for {
-		events, err := readHistory(ctx, client, arn)
+		events, err := historyview.Read(ctx, client, arn)
 		if err != nil {
 			return err
 		}
@@ -183,29 +183,6 @@ func follow(ctx context.Context, client *lambda.Client, arn string, w io.Writer,
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-	}
-}
-
-// historyAPI is the part of the Lambda API that reads histories, for both the
-// SDK's client and the service's in-process one.
-type historyAPI interface {
-	GetDurableExecutionHistory(context.Context, *lambda.GetDurableExecutionHistoryInput, ...func(*lambda.Options)) (*lambda.GetDurableExecutionHistoryOutput, error)
-}
-
-// readHistory reads every page of an execution's history.
-func readHistory(ctx context.Context, client historyAPI, arn string) ([]types.Event, error) {
-	var events []types.Event
-	in := &lambda.GetDurableExecutionHistoryInput{DurableExecutionArn: &arn, IncludeExecutionData: aws.Bool(true), MaxItems: 1000}
-	for {
-		out, err := client.GetDurableExecutionHistory(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, out.Events...)
-		if aws.ToString(out.NextMarker) == "" {
-			return events, nil
-		}
-		in.Marker = out.NextMarker
 	}
 }
 
@@ -340,7 +317,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	events, err := readHistory(ctx, newClient(*endpoint), pos[0])
+	events, err := historyview.Read(ctx, newClient(*endpoint), pos[0])
 	if err != nil {
 		return apiError(err, *endpoint)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/durablectx/durable/local/historyview"
 )
 
 // The tests run the test binary itself as the durable command (TestMain
@@ -206,7 +207,7 @@ func waitEvent(t *testing.T, c *lambda.Client, arn string, typ types.EventType) 
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		events, err := readHistory(t.Context(), c, arn)
+		events, err := historyview.Read(t.Context(), c, arn)
 		if err != nil {
 			t.Fatalf("GetDurableExecutionHistory: %v", err)
 		}
@@ -232,7 +233,7 @@ func eventTypes(events []types.Event) string {
 
 func history(t *testing.T, c *lambda.Client, arn string) string {
 	t.Helper()
-	events, err := readHistory(t.Context(), c, arn)
+	events, err := historyview.Read(t.Context(), c, arn)
 	if err != nil {
 		t.Fatalf("GetDurableExecutionHistory: %v", err)
 	}

@@ -205,7 +205,7 @@ func (w *watcher) poll(ctx context.Context) {
 		}, fn)
 	}
 	for arn, x := range w.live {
-		events, err := readHistory(ctx, w.api, arn)
+		events, err := historyview.Read(ctx, w.api, arn)
 		if err != nil {
 			continue // gone (retention) or the service is closing
 		}

@@ -146,7 +146,7 @@ func manager(ctx context.Context, api *local.Client, inbox <-chan string, w io.W
 func follow(ctx context.Context, api *local.Client, arn string, w io.Writer) ([]types.Event, error) {
 	p := historyview.NewProgress(w)
 	for {
-		events, err := history(ctx, api, arn)
+		events, err := historyview.Read(ctx, api, arn)
 		if err != nil {
 			return nil, err
 		}
@@ -164,23 +164,6 @@ func follow(ctx context.Context, api *local.Client, arn string, w io.Writer) ([]
 			return nil, fmt.Errorf("interrupted: execution %s goes on the next time the service runs on this database: %w",
 				arn, context.Cause(ctx))
 		}
-	}
-}
-
-// history reads every page of the execution's history.
-func history(ctx context.Context, api *local.Client, arn string) ([]types.Event, error) {
-	var events []types.Event
-	in := &lambda.GetDurableExecutionHistoryInput{DurableExecutionArn: &arn, IncludeExecutionData: aws.Bool(true), MaxItems: 1000}
-	for {
-		out, err := api.GetDurableExecutionHistory(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, out.Events...)
-		if aws.ToString(out.NextMarker) == "" {
-			return events, nil
-		}
-		in.Marker = out.NextMarker
 	}
 }
 

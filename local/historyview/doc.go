@@ -1,7 +1,7 @@
 // Package historyview renders the history of a durable execution, the
 // events returned by GetDurableExecutionHistory, as text for people: a table
 // of every event (WriteTable) and a line per event as they are recorded
-// (Progress).
+// (Progress). Read fetches every page of a history to render.
 //
 // Both views indent operations under the operation that contains them, name
 // each operation by its kind (step, wait, callback, map, map-item, parallel,
